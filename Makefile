@@ -1,0 +1,22 @@
+# The two commands: `make demo` and `make test`. Both set up the local venv first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup test test-core demo workflows lint
+
+setup:
+	bash scripts/setup_host.sh
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-core: setup
+	$(PY) -m pytest tests/core $(PYTEST_ARGS)
+
+demo: setup
+	$(PY) scripts/demo.py
+
+# Rewrite the UI-format workflows from their API-format twins (workflows/api/).
+workflows: setup
+	$(PY) scripts/build_workflows.py

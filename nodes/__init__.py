@@ -1,0 +1,11 @@
+"""ComfyUI glue: one module per node family, merged here."""
+
+from . import apply, parsing, source
+
+_FAMILIES = (source, apply, parsing)
+
+NODE_CLASS_MAPPINGS: dict = {}
+NODE_DISPLAY_NAME_MAPPINGS: dict = {}
+for _family in _FAMILIES:
+    NODE_CLASS_MAPPINGS.update(_family.NODE_CLASS_MAPPINGS)
+    NODE_DISPLAY_NAME_MAPPINGS.update(_family.NODE_DISPLAY_NAME_MAPPINGS)

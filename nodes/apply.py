@@ -1,0 +1,69 @@
+"""TruePose_Apply: the parsing-guided attention patcher on the sampler's MODEL."""
+
+from __future__ import annotations
+
+from ..truepose_core.attention import FUSION_MODES, HPFAConfig
+from .errors import input_error, node_errors
+from .hpfa_patch import apply_truepose
+from .types import PARSING, SOURCE
+
+NODE = "TruePose_Apply"
+_PERSON_REGIONS = ("face", "hair", "upper", "lower", "skin", "shoes")
+
+
+def _strength(tooltip: str, default: float = 1.0):
+    return ("FLOAT", {"default": default, "min": 0.0, "max": 3.0, "step": 0.05, "tooltip": tooltip})
+
+
+class TruePose_Apply:
+    DESCRIPTION = (
+        "Patches a clone of MODEL so every self-attention block also reads the encoded source, "
+        "region by region (face, hair, clothes ...). Sample the output MODEL with any KSampler; "
+        "pose comes from your OpenPose ControlNet. The input MODEL is never modified."
+    )
+    CATEGORY = "TruePose"
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "apply"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "model": ("MODEL", {"tooltip": "The sampler's MODEL (TargetNet)."}),
+                "source": (SOURCE, {"tooltip": "From Encode Source."}),
+                "face": _strength("How strongly target tokens read the source face (0 = off)."),
+                "hair": _strength("Hair and hat."),
+                "upper": _strength("Upper clothes, coat, dress, jumpsuit, scarf, gloves."),
+                "lower": _strength("Pants and skirt."),
+                "skin": _strength("Arms and legs."),
+                "shoes": _strength("Shoes and socks."),
+                "fusion": (list(FUSION_MODES), {"default": "joint", "tooltip": "joint: one softmax over own + source region tokens (training-free default). gated: own attention + strength x region attention, for trained gates or routed layouts."}),
+                "start_percent": ("FLOAT", {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.01, "tooltip": "When in sampling the source starts being read."}),
+                "end_percent": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01, "tooltip": "When it stops."}),
+            },
+            "optional": {
+                "target_layout": (PARSING, {"tooltip": "Where each region should land in the OUTPUT (e.g. from the target pose). Turns on routing: target face tokens read only the source face, and so on."}),
+                "background": _strength("Source background (off by default: it leaks the old backdrop).", 0.0),
+                "uncond_reads_source": ("BOOLEAN", {"default": False, "tooltip": "Let the negative (uncond) half of CFG read the source too."}),
+            },
+        }
+
+    def apply(self, model, source, face, hair, upper, lower, skin, shoes, fusion, start_percent, end_percent,
+              target_layout=None, background=0.0, uncond_reads_source=False):
+        if start_percent > end_percent:
+            raise input_error(NODE, "start_percent", f"start ({start_percent}) is after end ({end_percent}).", "set start_percent <= end_percent.")
+        strengths = dict(zip(_PERSON_REGIONS, (face, hair, upper, lower, skin, shoes)), background=background)
+        sampling = model.get_model_object("model_sampling")
+        with node_errors(NODE):
+            config = HPFAConfig(
+                strengths=strengths,
+                fusion=fusion,
+                sigma_start=float(sampling.percent_to_sigma(start_percent)),
+                sigma_end=float(sampling.percent_to_sigma(end_percent)),
+                uncond_reads_source=uncond_reads_source,
+            )
+            return (apply_truepose(model, source, config, target_layout),)
+
+
+NODE_CLASS_MAPPINGS = {"TruePose_Apply": TruePose_Apply}
+NODE_DISPLAY_NAME_MAPPINGS = {"TruePose_Apply": "Apply TruePose (TP)"}

@@ -1,0 +1,95 @@
+"""Patch a clone of the sampler's MODEL with HPFA through ComfyUI's attn1 replace API."""
+
+from __future__ import annotations
+
+import torch
+
+from ..truepose_core.attention import AttentionCall, BlockKey, HPFAConfig, SourceBank, TruePoseAttention
+from ..truepose_core.parsing import ParsingMap
+from .errors import input_error
+from .unet_blocks import attn1_modules, token_grid
+
+NODE = "TruePose_Apply"
+WRAPPER_KEY = "truepose"
+
+
+class TruePoseAttnReplace:
+    """attn1 replace: (q, k, v, extra_options) -> attention output, for every patched block."""
+
+    def __init__(self, runtime: TruePoseAttention) -> None:
+        self.runtime = runtime
+
+    def __deepcopy__(self, memo):
+        # ModelPatcher.clone() deep-copies model_options: share the (immutable) bank, don't copy it.
+        return self
+
+    def __call__(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, extra_options: dict) -> torch.Tensor:
+        from comfy.ldm.modules import attention
+
+        heads = extra_options["n_heads"]
+        block = extra_options["block"]
+        sigmas = extra_options.get("sigmas")
+        call = AttentionCall(
+            block=(block[0], block[1], extra_options.get("block_index", 0)),
+            heads=heads,
+            grid=token_grid(extra_options, q.shape[1]),
+            cond_or_uncond=tuple(extra_options.get("cond_or_uncond", (0,))),
+            sigma=float(sigmas.max()) if sigmas is not None else None,
+        )
+
+        def self_attention(q_, k_, v_):
+            return attention.optimized_attention(
+                q_, k_, v_, heads, attn_precision=extra_options.get("attn_precision"), transformer_options=extra_options
+            )
+
+        return self.runtime(q, k, v, call, self_attention)
+
+
+def _check_architecture(bank: SourceBank, modules: dict[BlockKey, torch.nn.Module]) -> None:
+    for block, channels in bank.channels.items():
+        module = modules.get(block)
+        if module is None or module.to_k.in_features != channels:
+            raise input_error(
+                NODE, "source",
+                f"the source was encoded by a different UNet architecture (block {block} does not match).",
+                "encode the source with the same model family as the sampler's MODEL (e.g. SD1.5 with SD1.5).",
+            )
+
+
+def apply_truepose(
+    model_patcher, bank: SourceBank, config: HPFAConfig, target_layout: ParsingMap | None = None, observer=None
+):
+    """A patched clone of `model_patcher`; the original is never touched."""
+    modules = attn1_modules(model_patcher, NODE)
+    _check_architecture(bank, modules)
+    patched = model_patcher.clone()
+    if not config.enabled_regions:
+        return patched  # every strength 0: the clone samples exactly like the original
+
+    def project(block: BlockKey, tokens: torch.Tensor):
+        module = modules[block]
+        return module.to_k(tokens), module.to_v(tokens)
+
+    runtime = TruePoseAttention(bank, config, project, target_layout, observer)
+    patch = TruePoseAttnReplace(runtime)
+    for section, block_id, index in bank.blocks:
+        patched.set_model_attn1_replace(patch, section, block_id, index)
+    _release_after_each_run(patched, runtime)
+    return patched
+
+
+def _release_after_each_run(patched, runtime: TruePoseAttention) -> None:
+    """Free the per-run caches when sampling ends, also on error or interrupt."""
+    try:
+        from comfy.patcher_extension import WrappersMP
+    except ImportError:  # pre-0.3.10 host: caches live as long as the patched MODEL
+        return
+
+    def outer_sample(executor, *args, **kwargs):
+        runtime.release()
+        try:
+            return executor(*args, **kwargs)
+        finally:
+            runtime.release()
+
+    patched.add_wrapper_with_key(WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, outer_sample)

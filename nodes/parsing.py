@@ -1,0 +1,123 @@
+"""Parsing interop: palette images and masks in, masks and palette previews out."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..truepose_core.parsing import LABEL_SETS, REGION_GROUPS, ParsingMap, labels_to_palette_image, palette_image_to_labels
+from ..truepose_core.parsing.labels import LABEL_PRESETS, parse_label_list
+from .errors import input_error, node_errors
+from .types import PARSING
+
+CATEGORY = "TruePose/parsing"
+# The LIP label a region mask is written as.
+_REGION_LABEL = {"face": 13, "hair": 2, "upper": 5, "lower": 9, "skin": 14, "shoes": 18}
+
+
+class TruePose_ParsingFromImage:
+    DESCRIPTION = "Reads a parser's colour (VOC palette) map, e.g. from another parsing pack, as a TruePose parsing."
+    CATEGORY = CATEGORY
+    RETURN_TYPES = (PARSING,)
+    RETURN_NAMES = ("parsing",)
+    FUNCTION = "convert"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "palette_image": ("IMAGE", {"tooltip": "Colour label map, saved losslessly (PNG)."}),
+                "label_set": (list(LABEL_SETS), {"default": "lip", "tooltip": "The label set of the parser that made it: the same colour means different classes in LIP and ATR."}),
+            }
+        }
+
+    def convert(self, palette_image, label_set):
+        with node_errors("TruePose_ParsingFromImage"):
+            return (ParsingMap(palette_image_to_labels(palette_image, label_set), label_set),)
+
+
+class TruePose_ParsingFromMasks:
+    DESCRIPTION = "Builds a parsing from region masks (any segmenter or hand-painted masks). Later inputs win where masks overlap."
+    CATEGORY = CATEGORY
+    RETURN_TYPES = (PARSING,)
+    RETURN_NAMES = ("parsing",)
+    FUNCTION = "build"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {}, "optional": {r: ("MASK", {"tooltip": f"Mask of the {r} region."}) for r in _REGION_LABEL}}
+
+    def build(self, **masks):
+        given = {r: m for r, m in masks.items() if m is not None}
+        if not given:
+            raise input_error("TruePose_ParsingFromMasks", "face", "no mask connected.", "connect at least one region mask.")
+        shapes = {tuple(m.shape[-2:]) for m in given.values()}
+        if len(shapes) > 1:
+            raise input_error("TruePose_ParsingFromMasks", next(iter(given)), f"masks have different sizes {sorted(shapes)}.", "make every mask the size of the source image.")
+        batch = max(m.reshape(-1, *m.shape[-2:]).shape[0] for m in given.values())
+        labels = torch.zeros(batch, *shapes.pop(), dtype=torch.uint8)
+        for region, mask in given.items():
+            m = mask.reshape(-1, *mask.shape[-2:])
+            if m.shape[0] not in (1, batch):
+                raise input_error("TruePose_ParsingFromMasks", region, f"batch {m.shape[0]} vs {batch}.", "give every mask the same batch size (or 1).")
+            labels[(m > 0.5).expand(batch, -1, -1)] = _REGION_LABEL[region]
+        return (ParsingMap(labels, "lip"),)
+
+
+class TruePose_ParsingToMask:
+    DESCRIPTION = "Selects regions or labels of a parsing as a MASK (for inpainting, compositing, IP-Adapter attention masks)."
+    CATEGORY = CATEGORY
+    RETURN_TYPES = ("MASK",)
+    FUNCTION = "to_mask"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "parsing": (PARSING,),
+                "labels": ("STRING", {"default": "face", "tooltip": f"Comma list of presets ({', '.join(LABEL_PRESETS)}), regions ({', '.join(REGION_GROUPS)}), LIP names or ids."}),
+                "grow": ("INT", {"default": 0, "min": -64, "max": 64, "tooltip": "Grow (or shrink, negative) the mask by this many pixels."}),
+                "blur": ("INT", {"default": 0, "min": 0, "max": 64, "tooltip": "Feather radius in pixels."}),
+                "invert": ("BOOLEAN", {"default": False}),
+            }
+        }
+
+    def to_mask(self, parsing, labels, grow, blur, invert):
+        with node_errors("TruePose_ParsingToMask"):
+            mask = parsing.mask(parse_label_list(labels))
+        if grow:
+            k = 2 * abs(grow) + 1
+            pooled = F.max_pool2d((mask if grow > 0 else 1 - mask)[:, None], k, stride=1, padding=abs(grow))[:, 0]
+            mask = pooled if grow > 0 else 1 - pooled
+        if blur:
+            k = 2 * blur + 1
+            mask = F.avg_pool2d(mask[:, None], k, stride=1, padding=blur, count_include_pad=False)[:, 0]
+        return ((1 - mask) if invert else mask,)
+
+
+class TruePose_ParsingToImage:
+    DESCRIPTION = "The parsing as a VOC-palette colour image (LIP ids), to preview or hand to other packs."
+    CATEGORY = CATEGORY
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "to_image"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"parsing": (PARSING,)}}
+
+    def to_image(self, parsing):
+        return (labels_to_palette_image(parsing.labels),)
+
+
+NODE_CLASS_MAPPINGS = {
+    "TruePose_ParsingFromImage": TruePose_ParsingFromImage,
+    "TruePose_ParsingFromMasks": TruePose_ParsingFromMasks,
+    "TruePose_ParsingToMask": TruePose_ParsingToMask,
+    "TruePose_ParsingToImage": TruePose_ParsingToImage,
+}
+NODE_DISPLAY_NAME_MAPPINGS = {
+    "TruePose_ParsingFromImage": "Parsing from Palette Image (TP)",
+    "TruePose_ParsingFromMasks": "Parsing from Masks (TP)",
+    "TruePose_ParsingToMask": "Parsing to Mask (TP)",
+    "TruePose_ParsingToImage": "Parsing to Palette Image (TP)",
+}

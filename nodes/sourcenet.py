@@ -1,0 +1,82 @@
+"""The SourceNet pass: run the UNet once per source image and record what enters attn1."""
+
+from __future__ import annotations
+
+import torch
+
+from ..truepose_core.attention import BankRecorder, SourceBank
+from ..truepose_core.parsing import ParsingMap
+from .errors import input_error
+from .unet_blocks import attn1_modules, token_grid
+
+NODE = "TruePose_EncodeSource"
+SOURCE_PASS_FLAG = "truepose_pass"  # set in transformer_options during the SourceNet pass
+
+
+def _source_transformer_options(model_patcher, recorder: BankRecorder) -> dict:
+    """The model's own transformer options, minus any TruePose patch, plus the recorder."""
+    from .hpfa_patch import TruePoseAttnReplace
+
+    options = dict(model_patcher.model_options.get("transformer_options", {}))
+    patches = {name: list(fns) for name, fns in options.get("patches", {}).items()}
+
+    def record(n, context_attn1, value_attn1, extra_options):
+        block = extra_options["block"]
+        key = (block[0], block[1], extra_options.get("block_index", 0))
+        recorder.record(key, n, token_grid(extra_options, n.shape[1]))
+        return n, context_attn1, value_attn1
+
+    patches["attn1_patch"] = patches.get("attn1_patch", []) + [record]
+    options["patches"] = patches
+    options["patches_replace"] = {
+        name: {k: p for k, p in replaced.items() if not isinstance(p, TruePoseAttnReplace)}
+        for name, replaced in options.get("patches_replace", {}).items()
+    }
+    options[SOURCE_PASS_FLAG] = "source"
+    return options
+
+
+def _model_conds(base_model, conditioning, latent: torch.Tensor, device) -> dict:
+    if conditioning:
+        cond, extra = conditioning[0][0], dict(conditioning[0][1])
+    else:
+        context_dim = base_model.model_config.unet_config.get("context_dim") or 768
+        cond, extra = torch.zeros(1, 77, context_dim), {}
+    params = dict(extra)
+    params.update(
+        cross_attn=cond, device=device, noise=latent, prompt_type="positive",
+        width=latent.shape[-1] * 8, height=latent.shape[-2] * 8,
+    )
+    try:
+        conds = base_model.extra_conds(**params)
+    except Exception as e:  # e.g. SDXL without pooled output
+        raise input_error(
+            NODE, "conditioning", f"the SourceNet could not be conditioned ({e}).",
+            "connect the positive CONDITIONING you sample with.",
+        ) from e
+    return {name: c.process_cond(batch_size=1, device=device, area=None).cond for name, c in conds.items()}
+
+
+def encode_source_bank(
+    model_patcher, latent: torch.Tensor, parsing: ParsingMap, conditioning=None, dilate: bool = False
+) -> SourceBank:
+    """latent: (B, C, h, w) VAE latent of the source images (not yet scaled for the model)."""
+    import comfy.model_management as mm
+    import comfy.utils
+
+    attn1_modules(model_patcher, NODE)
+    mm.load_models_gpu([model_patcher])
+    base = model_patcher.model
+    device = model_patcher.load_device
+    recorder = BankRecorder(store_device=mm.intermediate_device(), store_dtype=base.get_dtype())
+    options = _source_transformer_options(model_patcher, recorder)
+    x = base.process_latent_in(latent.to(device))
+    sigma = torch.full((1,), float(base.model_sampling.sigma_min), device=device)
+    progress = comfy.utils.ProgressBar(x.shape[0])
+    with torch.no_grad():
+        for i in range(x.shape[0]):
+            mm.throw_exception_if_processing_interrupted()
+            conds = _model_conds(base, conditioning, x[i : i + 1], device)
+            base.apply_model(x[i : i + 1], sigma, transformer_options=options, **conds)
+            progress.update(1)
+    return recorder.build(parsing, dilate)

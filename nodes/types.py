@@ -1,0 +1,5 @@
+"""ComfyUI type names this pack passes between nodes."""
+
+POSE_KEYPOINT = "POSE_KEYPOINT"  # comfyui_controlnet_aux's list-of-frames format, reused as is
+PARSING = "TRUEPOSE_PARSING"  # truepose_core.parsing.ParsingMap
+SOURCE = "TRUEPOSE_SOURCE"  # truepose_core.attention.SourceBank

@@ -1,0 +1,123 @@
+"""Small random-weight models with the REAL SD1.5 architectures and key names.
+
+No weights can be downloaded here, so the tests and the demo's fallback build an SD1.5-format
+checkpoint (UNet + VAE + CLIP-L text encoder) and an OpenPose-style ControlNet through
+ComfyUI's own model classes. The UNet keeps SD1.5's widths (320 channels, 768 context: what
+ComfyUI's detection requires) with fewer levels and blocks, so the stock CheckpointLoaderSimple
+and ControlNetLoader load them as SD1.5 while CPU sampling stays fast. Requires a booted host.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+CHECKPOINT_NAME = "v1-5-pruned-emaonly-fp16.safetensors"
+CONTROLNET_NAME = "control_v11p_sd15_openpose_fp16.safetensors"
+
+TINY_UNET = {
+    "image_size": 32, "in_channels": 4, "model_channels": 320, "num_res_blocks": [1, 1],
+    "channel_mult": [1, 2], "transformer_depth": [1, 1], "transformer_depth_output": [1, 1, 1, 1],
+    "transformer_depth_middle": 1, "context_dim": 768, "num_heads": 8, "num_head_channels": -1,
+    "use_linear_in_transformer": False, "use_spatial_transformer": True, "legacy": False,
+    "adm_in_channels": None, "use_checkpoint": False,
+}
+
+
+def _init_(module: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """Deterministic, well-scaled random weights (ComfyUI's ops skip initialisation)."""
+    g = torch.Generator().manual_seed(seed)
+    for name, p in module.named_parameters():
+        with torch.no_grad():
+            if p.ndim == 0:
+                continue
+            if p.ndim == 1:
+                p.fill_(1.0 if name.endswith("weight") else 0.0)
+            else:
+                fan_in = p[0].numel()
+                p.copy_(torch.randn(p.shape, generator=g) / math.sqrt(fan_in))
+    return module
+
+
+def _zero_out_layers(module: torch.nn.Module) -> None:
+    """Shrink the last conv of every block so random residual stacks stay bounded."""
+    for name, p in module.named_parameters():
+        if p.ndim > 1 and ("out_layers.3" in name or "proj_out" in name or "zero_convs" in name or "middle_block_out" in name):
+            with torch.no_grad():
+                p.mul_(0.1)
+
+
+def tiny_unet_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
+    import comfy.ops
+    from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel
+
+    unet = UNetModel(**TINY_UNET, out_channels=4, operations=comfy.ops.disable_weight_init)
+    _init_(unet, seed)
+    _zero_out_layers(unet)
+    return unet.state_dict()
+
+
+def tiny_controlnet_state_dict(seed: int = 1) -> dict[str, torch.Tensor]:
+    import comfy.ops
+    from comfy.cldm.cldm import ControlNet
+
+    config = {k: v for k, v in TINY_UNET.items() if k != "transformer_depth_output"}
+    net = ControlNet(hint_channels=3, operations=comfy.ops.disable_weight_init, **config)
+    _init_(net, seed)
+    _zero_out_layers(net)
+    return {f"control_model.{k}": v for k, v in net.state_dict().items()}
+
+
+def sd15_vae_state_dict(seed: int = 2) -> dict[str, torch.Tensor]:
+    import comfy.ops
+    from comfy.ldm.models.autoencoder import AutoencoderKL
+
+    ddconfig = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128,
+                "ch_mult": [1, 2, 4, 4], "num_res_blocks": 2, "attn_resolutions": [], "dropout": 0.0}
+    vae = AutoencoderKL(ddconfig=ddconfig, embed_dim=4)
+    return _init_(vae, seed).state_dict()
+
+
+def sd15_clip_state_dict(seed: int = 3) -> dict[str, torch.Tensor]:
+    import comfy.sd1_clip
+
+    clip = comfy.sd1_clip.SDClipModel(device="cpu", dtype=torch.float32)
+    _init_(clip, seed)
+    with torch.no_grad():
+        for name, p in clip.named_parameters():
+            if "embedding" in name:
+                p.mul_(0.02 * math.sqrt(p.shape[-1]))
+    return {k: v for k, v in clip.state_dict().items() if not k.endswith("logit_scale")}
+
+
+def write_checkpoint(path: Path) -> Path:
+    sd = {f"model.diffusion_model.{k}": v for k, v in tiny_unet_state_dict().items()}
+    sd.update({f"first_stage_model.{k}": v for k, v in sd15_vae_state_dict().items()})
+    sd.update({f"cond_stage_model.{k}": v for k, v in sd15_clip_state_dict().items()})
+    return _save(sd, path)
+
+
+def write_controlnet(path: Path) -> Path:
+    return _save(tiny_controlnet_state_dict(), path)
+
+
+def _save(sd: dict[str, torch.Tensor], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.to(torch.float16).contiguous() for k, v in sd.items()}, str(path), metadata={"truepose": "generated tiny test weights"})
+    return path
+
+
+def install_tiny_models(models_dir: Path) -> dict[str, Path]:
+    """Write the generated models where ComfyUI's stock loaders look, unless already there."""
+    out = {
+        "checkpoint": Path(models_dir) / "checkpoints" / CHECKPOINT_NAME,
+        "controlnet": Path(models_dir) / "controlnet" / CONTROLNET_NAME,
+    }
+    if not out["checkpoint"].exists():
+        write_checkpoint(out["checkpoint"])
+    if not out["controlnet"].exists():
+        write_controlnet(out["controlnet"])
+    return out
