@@ -9,7 +9,7 @@ setup:
 	bash scripts/setup_host.sh
 
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-core: setup
 	$(PY) -m pytest tests/core $(PYTEST_ARGS)

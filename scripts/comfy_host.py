@@ -89,8 +89,9 @@ class RunResult:
 class ComfyHost:
     """One booted ComfyUI per process (ComfyUI keeps global state)."""
 
-    def __init__(self, root: Path, extra_custom_nodes: tuple[Path, ...] = ()) -> None:
+    def __init__(self, root: Path, extra_custom_nodes: tuple[Path, ...] = (), cpu: bool = True) -> None:
         self.root = prepare_root(Path(root), extra_custom_nodes)
+        self.cpu = cpu
         self._boot()
 
     def _boot(self) -> None:
@@ -100,7 +101,7 @@ class ComfyHost:
         comfy.options.enable_args_parsing(False)
         from comfy.cli_args import args
 
-        args.cpu = True  # before comfy.model_management is imported
+        args.cpu = self.cpu  # before comfy.model_management is imported
         args.disable_all_custom_nodes = False
         import utils.extra_config  # noqa: F401  (before `nodes` shadows the top-level utils)
         import comfy.model_management
