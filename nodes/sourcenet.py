@@ -68,7 +68,8 @@ def encode_source_bank(
     mm.load_models_gpu([model_patcher])
     base = model_patcher.model
     device = model_patcher.load_device
-    recorder = BankRecorder(store_device=mm.intermediate_device(), store_dtype=base.get_dtype())
+    compute_dtype = getattr(base, "manual_cast_dtype", None) or base.get_dtype()  # never store fp8 weights' dtype
+    recorder = BankRecorder(store_device=mm.intermediate_device(), store_dtype=compute_dtype)
     options = _source_transformer_options(model_patcher, recorder)
     x = base.process_latent_in(latent.to(device))
     sigma = torch.full((1,), float(base.model_sampling.sigma_min), device=device)

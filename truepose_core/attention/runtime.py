@@ -2,7 +2,10 @@
 
 The host (ComfyUI glue) supplies two functions: `project(block, tokens) -> (keys, values)`,
 TargetNet's own attn1 to_k / to_v for that block, and the host's vanilla attention for O_self,
-so that rows or steps that read no source stay bit-identical to the unpatched model.
+so that rows or steps that read no source stay bit-identical to the unpatched model. In joint
+mode O_self is computed only for the rows that read nothing (the uncond half): the reading rows
+would discard it. Those rows then go through the host's attention as a smaller batch, which
+PyTorch's SDPA kernels compute row for row the same.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import TruePoseInputError
 from ..parsing.parsing_map import ParsingMap
 from .bank import BlockKey, SourceBank
 from .config import HPFAConfig
-from .fusion import Region, gated_attention, joint_attention
+from .fusion import PackedSource, Region, gated_attention, joint_attention, joint_attention_packed, pack_regions
 from .regions import grid_region_map, region_token_indices
+from .rows import RowPlan, plan_rows
 
 Projector = Callable[[BlockKey, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 SelfAttention = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -35,6 +38,9 @@ class AttentionCall:
 
 
 class TruePoseAttention:
+    """Per-run caches: projected source keys/values per (block, region, image), the packed joint
+    source per (block, image), row plans per batch layout and layout routes. `release` drops them."""
+
     def __init__(
         self,
         bank: SourceBank,
@@ -48,13 +54,22 @@ class TruePoseAttention:
         self.project = project
         self.target_layout = target_layout
         self.observer = observer
+        self._enabled = config.enabled_regions
         self._kv: dict[tuple[BlockKey, str, int], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._sources: dict[tuple[BlockKey, int], tuple[dict[str, Region], PackedSource | None]] = {}
+        self._plans: dict[tuple[int, tuple[int, ...], torch.device], RowPlan] = {}
         self._routes: dict[tuple[tuple[int, int], int], dict[str, torch.Tensor]] = {}
 
     def release(self) -> None:
-        """Drop the per-run caches (projected source keys/values, routes)."""
+        """Drop the per-run caches (projected source keys/values, row plans, routes)."""
         self._kv.clear()
+        self._sources.clear()
+        self._plans.clear()
         self._routes.clear()
+
+    @property
+    def cached_entries(self) -> int:
+        return len(self._kv) + len(self._sources) + len(self._plans) + len(self._routes)
 
     def reads(self, call: AttentionCall) -> bool:
         return call.block in self.bank.channels and self.config.active_at(call.sigma)
@@ -64,27 +79,34 @@ class TruePoseAttention:
     ) -> torch.Tensor:
         if not self.reads(call):
             return self_attention(q, k, v)
-        groups = self._row_groups(q.shape[0], call.cond_or_uncond)
-        reading = torch.cat([rows for rows in groups.values()]) if groups else q.new_zeros(0, dtype=torch.long)
-        needs_self = self.config.fusion == "gated" or self.target_layout is not None or reading.numel() < q.shape[0]
-        out = self_attention(q, k, v) if needs_self else torch.empty_like(q)
-        for (image, layout_index), rows in groups.items():
-            regions = self._regions(call.block, image, q)
-            routes = self._layout_routes(call.grid, layout_index, q.device) if self.target_layout is not None else None
-            rows = rows.to(q.device)
+        plan = self._row_plan(q.shape[0], call.cond_or_uncond, q.device)
+        joint = self.config.fusion == "joint"
+        routed = self.target_layout is not None
+        if not joint or routed:
+            out = self_attention(q, k, v)  # gated adds to O_self; routing leaves unrouted tokens at O_self
+        elif plan.all_rows_in_one_group:
+            ((image, _),) = plan.groups
+            regions, packed = self._source(call.block, image, q)
+            self._observe_all(call.block, regions)
+            return joint_attention_packed(q, k, v, packed, call.heads)
+        else:
+            out = torch.empty_like(q)
+            if plan.idle is not None:  # joint rows never use O_self: only the rows that read nothing need it
+                idle = plan.idle
+                out[idle] = self_attention(q[idle], k[idle], v[idle])
+        for (image, layout_index), rows in plan.groups.items():
+            regions, packed = self._source(call.block, image, q)
             q_g, k_g, v_g = q[rows], k[rows], v[rows]
-            if routes is None:
-                out[rows] = self._fuse(q_g, k_g, v_g, out[rows] if needs_self else None, regions, call)
-            else:
+            if routed:
+                routes = self._layout_routes(call.grid, layout_index, q.device)
                 out[rows] = self._fuse_routed(q_g, k_g, v_g, out[rows], regions, routes, call)
+                continue
+            self._observe_all(call.block, regions)
+            if joint:
+                out[rows] = joint_attention_packed(q_g, k_g, v_g, packed, call.heads)
+            else:
+                out[rows] = gated_attention(q_g, out[rows], list(regions.values()), call.heads)
         return out
-
-    def _fuse(self, q, k, v, self_out, regions: dict[str, Region], call: AttentionCall) -> torch.Tensor:
-        for name in regions:
-            self._observe(call.block, name, None)
-        if self.config.fusion == "joint":
-            return joint_attention(q, k, v, list(regions.values()), call.heads)
-        return gated_attention(q, self_out, list(regions.values()), call.heads)
 
     def _fuse_routed(self, q, k, v, self_out, regions, routes, call: AttentionCall) -> torch.Tensor:
         """Target tokens in layout region r read source region r only; others read nothing."""
@@ -101,35 +123,30 @@ class TruePoseAttention:
                 out[:, idx] = gated_attention(q_r, self_out[:, idx], [region], call.heads)
         return out
 
-    def _row_groups(self, batch: int, cond_or_uncond: Sequence[int]) -> dict[tuple[int, int], torch.Tensor]:
-        """(source image, layout image) -> batch rows that read it. Uncond rows read nothing by default."""
-        chunks = list(cond_or_uncond) or [0]
-        if batch % len(chunks):
-            chunks = [0]
-        per_chunk = batch // len(chunks)
-        n_src = self.bank.num_images
-        n_lay = self.target_layout.batch_size if self.target_layout is not None else 1
-        for name, n in (("source", n_src), ("target_layout", n_lay)):
-            if n not in (1, per_chunk):
-                raise TruePoseInputError(
-                    name, f"{n} images for a latent batch of {per_chunk}.",
-                    "use one image, or exactly one per latent in the batch.",
-                )
-        groups: dict[tuple[int, int], list[int]] = {}
-        for j, kind in enumerate(chunks):
-            if kind == 1 and not self.config.uncond_reads_source:
-                continue
-            for f in range(per_chunk):
-                key = (f if n_src > 1 else 0, f if n_lay > 1 else 0)
-                groups.setdefault(key, []).append(j * per_chunk + f)
-        return {key: torch.tensor(rows, dtype=torch.long) for key, rows in groups.items()}
+    def _row_plan(self, batch: int, cond_or_uncond: Sequence[int], device: torch.device) -> RowPlan:
+        key = (batch, tuple(cond_or_uncond), device)
+        if key not in self._plans:
+            n_lay = self.target_layout.batch_size if self.target_layout is not None else 1
+            self._plans[key] = plan_rows(
+                batch, cond_or_uncond, self.bank.num_images, n_lay, self.config.uncond_reads_source, device
+            )
+        return self._plans[key]
+
+    def _source(self, block: BlockKey, image: int, like: torch.Tensor) -> tuple[dict[str, Region], PackedSource | None]:
+        """The enabled regions of one source image at one block, and their joint packing."""
+        key = (block, image if self.bank.num_images > 1 else 0)
+        if key not in self._sources:
+            regions = self._regions(block, key[1], like)
+            packed = pack_regions(list(regions.values())) if self.config.fusion == "joint" else None
+            self._sources[key] = (regions, packed)
+        return self._sources[key]
 
     def _regions(self, block: BlockKey, image: int, like: torch.Tensor) -> dict[str, Region]:
         out: dict[str, Region] = {}
-        for name in self.config.enabled_regions:
-            cache_key = (block, name, image if self.bank.num_images > 1 else 0)
+        for name in self._enabled:
+            cache_key = (block, name, image)
             if cache_key not in self._kv:
-                tokens = self.bank.region_tokens(name, block, cache_key[2])
+                tokens = self.bank.region_tokens(name, block, image)
                 if tokens is None or tokens.shape[0] == 0:
                     continue
                 k_r, v_r = self.project(block, tokens.to(like.device, like.dtype))
@@ -145,6 +162,10 @@ class TruePoseAttention:
             region_map = grid_region_map(self.target_layout.select(index), grid)[0]
             self._routes[key] = {r: i.to(device) for r, i in region_token_indices(region_map).items()}
         return self._routes[key]
+
+    def _observe_all(self, block: BlockKey, regions: dict[str, Region]) -> None:
+        for name in regions:
+            self._observe(block, name, None)
 
     def _observe(self, block: BlockKey, region: str, idx: torch.Tensor | None) -> None:
         if self.observer is not None:

@@ -1,0 +1,153 @@
+"""A plain-PyTorch SD1.5-architecture UNet whose state dict equals LDM/ComfyUI's UNetModel.
+
+Keys and shapes (input_blocks.N.M..., middle_block..., output_blocks..., time_embed..., out...)
+match 1:1, so an SD1.5 checkpoint's `model.diffusion_model.*` or a ComfyUI UNet's state dict
+loads with strict=True. It exists so that the core (benchmarks, training, notebooks) can run
+TruePose without ComfyUI, through the same TruePoseAttention the ComfyUI glue drives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..attention.bank import BlockKey
+from .unet_attention import Attention, AttentionHooks, SpatialTransformer
+from .unet_layers import Downsample, ResBlock, Upsample, group_norm, timestep_embedding
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """`transformer_depth[level]`: transformer blocks after each ResBlock of that level (0 = none),
+    the same on the way down and up (SD1.5 / TINY_UNET are symmetric)."""
+
+    in_channels: int = 4
+    out_channels: int = 4
+    model_channels: int = 320
+    channel_mult: tuple[int, ...] = (1, 2, 4, 4)
+    num_res_blocks: int = 2
+    transformer_depth: tuple[int, ...] = (1, 1, 1, 0)
+    transformer_depth_middle: int = 1
+    num_heads: int = 8
+    num_head_channels: int = -1  # > 0: fixed head width instead of a fixed head count (SD2 / SDXL)
+    context_dim: int = 768
+    use_linear_in_transformer: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.transformer_depth) != len(self.channel_mult):
+            raise ValueError("transformer_depth needs one entry per level of channel_mult")
+
+    def heads(self, channels: int) -> tuple[int, int]:
+        """(heads, dim_head) at a width."""
+        if self.num_head_channels > 0:
+            return channels // self.num_head_channels, self.num_head_channels
+        return self.num_heads, channels // self.num_heads
+
+
+SD15 = UNetConfig()
+# scripts/tiny_models.py TINY_UNET: SD1.5 widths, two levels, one ResBlock per level.
+TINY = UNetConfig(channel_mult=(1, 2), num_res_blocks=1, transformer_depth=(1, 1))
+
+
+class Stage(nn.ModuleList):
+    """One entry of input_blocks / middle_block / output_blocks: layers run in order."""
+
+    def forward(  # type: ignore[override]
+        self, h: torch.Tensor, emb: torch.Tensor, context: torch.Tensor, hooks: AttentionHooks | None,
+        skip_size: tuple[int, int] | None = None,
+    ) -> torch.Tensor:
+        for layer in self:
+            if isinstance(layer, ResBlock):
+                h = layer(h, emb)
+            elif isinstance(layer, SpatialTransformer):
+                h = layer(h, context, hooks)
+            elif isinstance(layer, Upsample):
+                h = layer(h, skip_size)
+            else:
+                h = layer(h)
+        return h
+
+
+class SDUNet(nn.Module):
+    def __init__(self, config: UNetConfig = SD15) -> None:
+        super().__init__()
+        self.config = c = config
+        base = c.model_channels
+        emb_dim = base * 4
+
+        def transformer(section: str, block_id: int, channels: int, depth: int) -> SpatialTransformer:
+            heads, dim_head = c.heads(channels)
+            return SpatialTransformer(
+                section, block_id, channels, heads, dim_head, depth, c.context_dim, c.use_linear_in_transformer
+            )
+
+        self.time_embed = nn.Sequential(nn.Linear(base, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+
+        self.input_blocks = nn.ModuleList([Stage([nn.Conv2d(c.in_channels, base, 3, padding=1)])])
+        skip_channels = [base]
+        ch = base
+        for level, mult in enumerate(c.channel_mult):
+            for _ in range(c.num_res_blocks):
+                layers: list[nn.Module] = [ResBlock(ch, emb_dim, base * mult)]
+                ch = base * mult
+                if c.transformer_depth[level]:
+                    layers.append(transformer("input", len(self.input_blocks), ch, c.transformer_depth[level]))
+                self.input_blocks.append(Stage(layers))
+                skip_channels.append(ch)
+            if level != len(c.channel_mult) - 1:
+                self.input_blocks.append(Stage([Downsample(ch)]))
+                skip_channels.append(ch)
+
+        middle: list[nn.Module] = [ResBlock(ch, emb_dim)]
+        if c.transformer_depth_middle:
+            middle += [transformer("middle", 0, ch, c.transformer_depth_middle), ResBlock(ch, emb_dim)]
+        self.middle_block = Stage(middle)
+
+        self.output_blocks = nn.ModuleList()
+        for level, mult in reversed(list(enumerate(c.channel_mult))):
+            for i in range(c.num_res_blocks + 1):
+                layers = [ResBlock(ch + skip_channels.pop(), emb_dim, base * mult)]
+                ch = base * mult
+                if c.transformer_depth[level]:
+                    layers.append(transformer("output", len(self.output_blocks), ch, c.transformer_depth[level]))
+                if level and i == c.num_res_blocks:
+                    layers.append(Upsample(ch))
+                self.output_blocks.append(Stage(layers))
+
+        self.out = nn.Sequential(group_norm(ch), nn.SiLU(), nn.Conv2d(base, c.out_channels, 3, padding=1))
+
+    def forward(
+        self, x: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor, hooks: AttentionHooks | None = None
+    ) -> torch.Tensor:
+        """x (B, C, h, w) latent, timesteps (B,), context (B, L, context_dim) -> (B, C_out, h, w)."""
+        emb = self.time_embed(timestep_embedding(timesteps, self.config.model_channels).to(x.dtype))
+        skips: list[torch.Tensor] = []
+        h = x
+        for stage in self.input_blocks:
+            h = stage(h, emb, context, hooks)
+            skips.append(h)
+        h = self.middle_block(h, emb, context, hooks)
+        for stage in self.output_blocks:
+            h = torch.cat([h, skips.pop()], dim=1)
+            h = stage(h, emb, context, hooks, tuple(skips[-1].shape[-2:]) if skips else None)
+        return self.out(h.to(x.dtype))
+
+    def attn1_modules(self) -> dict[BlockKey, Attention]:
+        """Every self-attention, keyed like ComfyUI's attn1 patches: (section, block id, index)."""
+        return {
+            module.key: module.attn1
+            for module in self.modules()
+            if hasattr(module, "key") and isinstance(getattr(module, "attn1", None), Attention)
+        }
+
+    def attn1_projector(self):
+        """`project(block, tokens) -> (keys, values)` with each block's own attn1 to_k / to_v."""
+        modules = self.attn1_modules()
+
+        def project(block: BlockKey, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            attn1 = modules[block]
+            return attn1.to_k(tokens), attn1.to_v(tokens)
+
+        return project
