@@ -1,8 +1,8 @@
 """ComfyUI glue: one module per node family, merged here."""
 
-from . import apply, parsing, source
+from . import apply, parsing, parsing_models, source
 
-_FAMILIES = (source, apply, parsing)
+_FAMILIES = (source, apply, parsing, parsing_models)
 
 NODE_CLASS_MAPPINGS: dict = {}
 NODE_DISPLAY_NAME_MAPPINGS: dict = {}

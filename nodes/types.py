@@ -3,3 +3,4 @@
 POSE_KEYPOINT = "POSE_KEYPOINT"  # comfyui_controlnet_aux's list-of-frames format, reused as is
 PARSING = "TRUEPOSE_PARSING"  # truepose_core.parsing.ParsingMap
 SOURCE = "TRUEPOSE_SOURCE"  # truepose_core.attention.SourceBank
+PARSER = "TRUEPOSE_PARSER"  # nodes.parsing_models.ParserHandle: a loaded human parser

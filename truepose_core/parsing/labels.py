@@ -107,6 +107,53 @@ def to_lip(labels: torch.Tensor, label_set: str) -> torch.Tensor:
     return table[labels.long()]
 
 
+def from_lip(labels: torch.Tensor, label_set: str) -> torch.Tensor:
+    """Map LIP-20 ids into `label_set` (for exporting to packs that speak ATR or Pascal).
+
+    Each LIP class goes to the class of the same name, else to the first class that maps onto
+    it, else to the first class of its region group, else to background. So
+    from_lip(to_lip(x)) == x wherever to_lip is one-to-one.
+    """
+    table = torch.tensor(lip_to_set_table(label_set), dtype=torch.uint8, device=labels.device)
+    return table[labels.long()]
+
+
+# Where the generic rule of from_lip picks badly: Pascal's head includes hair, its lower legs the feet.
+_FROM_LIP_OVERRIDES: dict[str, dict[str, str]] = {
+    "pascal": {"Hat": "Head", "Hair": "Head", "Socks": "Lower Legs", "Left-shoe": "Lower Legs", "Right-shoe": "Lower Legs"},
+}
+
+
+def lip_to_set_table(label_set: str) -> tuple[int, ...]:
+    ls = get_label_set(label_set)
+    by_name = {n: i for i, n in enumerate(ls.names)}
+    overrides = _FROM_LIP_OVERRIDES.get(ls.name, {})
+    table = []
+    for lip_id, name in enumerate(LIP_NAMES):
+        if name in overrides:
+            table.append(by_name[overrides[name]])
+            continue
+        if name in by_name:
+            table.append(by_name[name])
+            continue
+        group = next(ids for ids in REGION_GROUPS.values() if lip_id in ids)
+        twin = mirror_permutation("lip")[lip_id]  # Right-leg -> whatever Left-leg came from
+        candidates = [lip_id, twin] + [g for g in group if g not in (lip_id, twin)]
+        onto = [i for target in candidates for i, mapped in enumerate(ls.to_lip) if mapped == target]
+        table.append(onto[0] if onto else 0)
+    return tuple(table)
+
+
+def mirror_permutation(label_set: str) -> tuple[int, ...]:
+    """Class order after a horizontal flip: every Left-x id swapped with its Right-x id."""
+    names = get_label_set(label_set).names
+    index = {n: i for i, n in enumerate(names)}
+    return tuple(
+        index.get(n.replace("Left-", "Right-") if n.startswith("Left-") else n.replace("Right-", "Left-"), i)
+        for i, n in enumerate(names)
+    )
+
+
 def region_id_map() -> torch.Tensor:
     """LIP-20 id -> index into REGION_NAMES."""
     table = torch.zeros(len(LIP_NAMES), dtype=torch.long)
