@@ -1,8 +1,8 @@
 """ComfyUI glue: one module per node family, merged here."""
 
-from . import apply, parsing, parsing_models, source
+from . import apply, parsing, parsing_models, pose, source
 
-_FAMILIES = (source, apply, parsing, parsing_models)
+_FAMILIES = (source, apply, parsing, parsing_models, pose)
 
 NODE_CLASS_MAPPINGS: dict = {}
 NODE_DISPLAY_NAME_MAPPINGS: dict = {}

@@ -54,7 +54,7 @@ def extra_widget_values(name: str, kind, opts: dict) -> list:
 
 def api_to_ui(prompt: dict, mappings: dict) -> dict:
     """Lay the API graph out left to right by dependency depth and write the UI format."""
-    ids = {nid: i + 1 for i, nid in enumerate(prompt)}
+    ids = {nid: int(nid) for nid in prompt}  # the UI keeps the API twin's ids
     depth: dict[str, int] = {}
 
     def node_depth(nid: str) -> int:
@@ -102,7 +102,7 @@ def api_to_ui(prompt: dict, mappings: dict) -> dict:
     for n, nid in zip(nodes, prompt):
         n["order"] = order.index(nid)
     return {
-        "last_node_id": len(nodes), "last_link_id": len(links), "nodes": nodes, "links": links,
+        "last_node_id": max(ids.values()), "last_link_id": len(links), "nodes": nodes, "links": links,
         "groups": [], "config": {}, "extra": {"ds": {"scale": 0.8, "offset": [0, 0]}}, "version": 0.4,
     }
 
