@@ -79,10 +79,21 @@ def pose_transfer_face_inpaint() -> dict:
     return g
 
 
+def multi_pose() -> dict:
+    """(d) one encoded source, several target poses: the poses are a batch, the bank is computed once."""
+    g = pose_transfer()
+    sequence = json.dumps(json.loads((REPO_ROOT / "workflows" / "inputs" / "truepose_pose_sequence.json").read_text()))
+    g["9"] = node("TruePose_LoadPoseJSON", "Target poses (3 frames)", pose_json=sequence)
+    g["13"]["inputs"]["batch_size"] = 3
+    g["16"]["inputs"]["filename_prefix"] = "truepose/multi_pose"
+    return g
+
+
 WORKFLOWS = {
     "truepose_pose_transfer": pose_transfer,
     "truepose_pose_transfer_upscale": pose_transfer_upscale,
     "truepose_pose_transfer_face_inpaint": pose_transfer_face_inpaint,
+    "truepose_multi_pose": multi_pose,
 }
 
 

@@ -28,6 +28,16 @@ def pose_json(keypoints: np.ndarray, width: int, height: int) -> list[dict]:
     return [{"people": [person], "canvas_width": width, "canvas_height": height}]
 
 
+def pose_sequence(width: int, height: int) -> list[np.ndarray]:
+    """Three target poses: arms up, arms out to the sides, a step to the right."""
+    up = default_pose(width, height, arms_up=True)
+    out = default_pose(width, height)
+    out[[3, 4, 6, 7]] = np.array([[0.27, 0.27], [0.14, 0.28], [0.73, 0.27], [0.86, 0.28]], np.float32) * [width, height]
+    step = default_pose(width, height)
+    step[[12, 13]] = np.array([[0.64, 0.71], [0.70, 0.87]], np.float32) * [width, height]
+    return [up, out, step]
+
+
 def main() -> None:
     import torch
 
@@ -38,6 +48,8 @@ def main() -> None:
     cv2.imwrite(str(OUT / "truepose_source_parsing.png"), palette[..., ::-1])
     target = default_pose(WIDTH, HEIGHT, arms_up=True)
     (OUT / "truepose_target_pose.json").write_text(json.dumps(pose_json(target, WIDTH, HEIGHT), indent=1) + "\n")
+    frames = [pose_json(k, WIDTH, HEIGHT)[0] for k in pose_sequence(WIDTH, HEIGHT)]
+    (OUT / "truepose_pose_sequence.json").write_text(json.dumps(frames, indent=1) + "\n")
 
 
 if __name__ == "__main__":

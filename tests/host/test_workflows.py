@@ -35,5 +35,25 @@ def test_api_workflow_executes_in_the_host(host, name):
     before = set((host.root / "output").rglob("*.png"))
     result = host.run(prompt)
     assert result.success, result.error
-    saved = set((host.root / "output").rglob("*.png")) - before
-    assert len(saved) == len(find_nodes(prompt, "SaveImage"))
+    saved = {p.relative_to(host.root / "output").as_posix() for p in set((host.root / "output").rglob("*.png")) - before}
+    for nid in find_nodes(prompt, "SaveImage"):
+        prefix = prompt[nid]["inputs"]["filename_prefix"]
+        assert any(name.startswith(prefix + "_") for name in saved), f"{prefix}: no image saved"
+
+
+def test_multi_pose_workflow_encodes_the_source_once_for_all_poses(host, testing):
+    prompt = copy.deepcopy(load_api_workflow("truepose_multi_pose"))
+    (loader,) = find_nodes(prompt, "CheckpointLoaderSimple")
+    prompt["90"] = {"class_type": "TruePoseTest_CountPasses", "inputs": {"model": [loader, 0]}}
+    for class_type in ("TruePose_EncodeSource", "TruePose_Apply"):
+        for nid in find_nodes(prompt, class_type):
+            prompt[nid]["inputs"]["model"] = ["90", 0]
+    (sampler,) = find_nodes(prompt, "KSampler")
+    prompt[sampler]["inputs"]["steps"] = TEST_STEPS
+    prompt[sampler]["inputs"]["seed"] = 1234  # nothing cached from the other workflow tests
+    prompt["2"]["inputs"]["text"] += ", counted"
+    before = set((host.root / "output").rglob("*.png"))
+    result = host.run(prompt)
+    assert result.success, result.error
+    assert len(set((host.root / "output").rglob("*.png")) - before) == 3  # one image per pose
+    assert testing.PASSES["source"] == 1 and testing.PASSES["sample"] == TEST_STEPS
