@@ -9,7 +9,16 @@ import numpy as np
 import torch
 
 from ..truepose_core.parsing import ParsingMap
-from ..truepose_core.pose import draw_layout, frames_to_pose_keypoint, parse_pose_keypoint, render_frame, require_people
+from ..truepose_core.pose import (
+    ALIGN_MODES,
+    align_frames,
+    draw_layout,
+    estimate_poses,
+    frames_to_pose_keypoint,
+    parse_pose_keypoint,
+    render_frame,
+    require_people,
+)
 from .errors import input_error, node_errors
 from .types import PARSING, POSE_KEYPOINT
 
@@ -120,15 +129,87 @@ class TruePose_PoseToLayout:
         return (ParsingMap(labels, "lip"), (labels > 0).float())
 
 
+class TruePose_AlignPose:
+    DESCRIPTION = (
+        "Retargets a driving pose (from another body) onto the source person: the same motion with the source's "
+        "proportions and place, so the output keeps the source's build. Every frame uses one scale."
+    )
+    CATEGORY = CATEGORY
+    RETURN_TYPES = (POSE_KEYPOINT,)
+    RETURN_NAMES = ("pose_keypoint",)
+    FUNCTION = "align"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "reference": (POSE_KEYPOINT, {"tooltip": "The source person's pose (first person of the first frame)."}),
+                "driving": (POSE_KEYPOINT, {"tooltip": "The target pose(s) to retarget; its canvas is kept."}),
+                "mode": (list(ALIGN_MODES), {"default": "scale_translate", "tooltip": "scale_translate: uniform scale + move; limb_lengths: also every bone takes the source's length."}),
+            }
+        }
+
+    def align(self, reference, driving, mode):
+        with node_errors("TruePose_AlignPose"):
+            aligned = align_frames(parse_pose_keypoint(reference)[0], parse_pose_keypoint(driving), mode)
+        return (frames_to_pose_keypoint(aligned),)
+
+
+class TruePose_EstimatePose:
+    DESCRIPTION = (
+        "Finds the body pose in every image, offline (MediaPipe's bundled model, one person per image). "
+        "comfyui_controlnet_aux's DWPose output works everywhere this node's output does."
+    )
+    CATEGORY = CATEGORY
+    RETURN_TYPES = (POSE_KEYPOINT, "IMAGE")
+    RETURN_NAMES = ("pose_keypoint", "skeleton")
+    FUNCTION = "estimate"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "image": ("IMAGE",),
+                "if_no_person": (["error", "empty pose"], {"default": "error", "tooltip": "What to do with a frame where nobody is found."}),
+            }
+        }
+
+    def estimate(self, image, if_no_person):
+        import comfy.model_management
+        import comfy.utils
+
+        progress = comfy.utils.ProgressBar(int(image.shape[0]))
+
+        def frame_done(_index: int) -> None:
+            progress.update(1)
+            comfy.model_management.throw_exception_if_processing_interrupted()
+
+        pixels = (image[..., :3].clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+        with node_errors("TruePose_EstimatePose"):
+            frames = estimate_poses(pixels, on_frame=frame_done)
+        missing = [i for i, f in enumerate(frames) if not f.people]
+        if missing and if_no_person == "error":
+            raise input_error(
+                "TruePose_EstimatePose", "image", f"no person found in frame(s) {missing}.",
+                "use a photo where the whole person is visible, or set if_no_person to 'empty pose'.",
+            )
+        skeletons = np.stack([render_frame(f, f.width, f.height) for f in frames])
+        return (frames_to_pose_keypoint(frames), torch.from_numpy(skeletons).float() / 255.0)
+
+
 NODE_CLASS_MAPPINGS = {
     "TruePose_LoadPoseJSON": TruePose_LoadPoseJSON,
     "TruePose_SavePoseJSON": TruePose_SavePoseJSON,
     "TruePose_RenderPose": TruePose_RenderPose,
     "TruePose_PoseToLayout": TruePose_PoseToLayout,
+    "TruePose_AlignPose": TruePose_AlignPose,
+    "TruePose_EstimatePose": TruePose_EstimatePose,
 }
 NODE_DISPLAY_NAME_MAPPINGS = {
     "TruePose_LoadPoseJSON": "Load Pose JSON (TP)",
     "TruePose_SavePoseJSON": "Save Pose JSON (TP)",
     "TruePose_RenderPose": "Render Pose (TP)",
     "TruePose_PoseToLayout": "Pose to Layout (TP)",
+    "TruePose_AlignPose": "Align Pose to Source (TP)",
+    "TruePose_EstimatePose": "Estimate Pose (MediaPipe) (TP)",
 }

@@ -1,7 +1,23 @@
-"""Pose: POSE_KEYPOINT I/O, the COCO-18 skeleton, rendering and pose-derived target layouts."""
+"""Pose: POSE_KEYPOINT I/O, the COCO-18 skeleton, rendering, retargeting, pose-derived layouts."""
 
+from .align import ALIGN_MODES, align_frames
+from .convert import coco17_to_coco18, mediapipe33_to_coco18
+from .estimate import estimate_poses
 from .keypoints import Person, PoseFrame, frames_to_pose_keypoint, parse_pose_keypoint, require_people
 from .layout import draw_layout
 from .render import render_frame
 
-__all__ = ["Person", "PoseFrame", "draw_layout", "frames_to_pose_keypoint", "parse_pose_keypoint", "render_frame", "require_people"]
+__all__ = [
+    "ALIGN_MODES",
+    "Person",
+    "PoseFrame",
+    "align_frames",
+    "coco17_to_coco18",
+    "draw_layout",
+    "estimate_poses",
+    "frames_to_pose_keypoint",
+    "mediapipe33_to_coco18",
+    "parse_pose_keypoint",
+    "render_frame",
+    "require_people",
+]
