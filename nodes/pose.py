@@ -92,14 +92,17 @@ class TruePose_RenderPose:
                 "width": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas width."}),
                 "height": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas height."}),
                 "stick_scale": ("FLOAT", {"default": 1.0, "min": 0.25, "max": 8.0, "step": 0.25, "tooltip": "Limb and joint thickness (xinsir SDXL ControlNets like ~2)."}),
+                "body": ("BOOLEAN", {"default": True}),
+                "hands": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has hand keypoints (e.g. DWPose)."}),
+                "face": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has the 70 face keypoints."}),
             }
         }
 
-    def render(self, pose_keypoint, width, height, stick_scale):
+    def render(self, pose_keypoint, width, height, stick_scale, body=True, hands=True, face=True):
         with node_errors("TruePose_RenderPose"):
             frames = parse_pose_keypoint(pose_keypoint)
         size = _size(frames[0], width, height)
-        images = [render_frame(f, *size, stick_scale) for f in frames]
+        images = [render_frame(f, *size, stick_scale, body, hands, face) for f in frames]
         return (torch.from_numpy(np.stack(images)).float() / 255.0,)
 
 

@@ -87,9 +87,14 @@ def align_frames(reference: PoseFrame, driving: list[PoseFrame], mode: str = "sc
     for frame in driving:
         people = []
         for person in frame.people:
-            k = (person.body - origin) * scale + target  # NaN stays NaN
-            if mode == "limb_lengths" and _valid(k[1]):
-                k = _limb_lengths(k, ref, 1.0)
-            people.append(Person(k.astype(np.float32)))
+            moved = (person.body - origin) * scale + target  # NaN stays NaN
+            k = _limb_lengths(moved, ref, 1.0) if mode == "limb_lengths" and _valid(moved[1]) else moved
+            parts = {}
+            for field, anchor in (("face", 0), ("left_hand", 7), ("right_hand", 4)):
+                points = getattr(person, field)
+                if points is not None:  # face and hands follow their anchor joint rigidly
+                    shift = k[anchor] - moved[anchor] if _valid(k[anchor]) and _valid(moved[anchor]) else 0.0
+                    parts[field] = ((points - origin) * scale + target + shift).astype(np.float32)
+            people.append(Person(k.astype(np.float32), **parts))
         out.append(PoseFrame(frame.width, frame.height, tuple(people)))
     return out

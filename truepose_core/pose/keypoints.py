@@ -18,11 +18,18 @@ from .skeleton import NUM_KEYPOINTS
 VISIBLE = 1.0  # controlnet_aux's decoder drops any point with c < 1.0
 
 
+PARTS = {"face_keypoints_2d": ("face", 70), "hand_left_keypoints_2d": ("left_hand", 21), "hand_right_keypoints_2d": ("right_hand", 21)}
+
+
 @dataclass(frozen=True)
 class Person:
-    """Body keypoints in pixels of the frame's canvas: (18, 2), NaN where missing."""
+    """Keypoints in pixels of the frame's canvas, NaN where missing: body (18, 2); face (70, 2)
+    and hands (21, 2) when the producer gave them (None otherwise)."""
 
     body: np.ndarray
+    face: np.ndarray | None = None
+    left_hand: np.ndarray | None = None
+    right_hand: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -32,13 +39,13 @@ class PoseFrame:
     people: tuple[Person, ...]
 
 
-def _points(flat, width: int, height: int, normalised: bool, what: str) -> np.ndarray:
+def _points(flat, width: int, height: int, normalised: bool, what: str, count: int = NUM_KEYPOINTS) -> np.ndarray:
     if flat is None:
-        return np.full((NUM_KEYPOINTS, 2), np.nan, np.float32)
+        return np.full((count, 2), np.nan, np.float32)
     values = np.asarray(flat, dtype=np.float32).reshape(-1)
-    if values.size % 3 or values.size // 3 < NUM_KEYPOINTS:
-        raise TruePoseInputError("pose_keypoint", f"{what}: expected {NUM_KEYPOINTS} (x, y, c) triples, got {values.size} numbers.", "use OpenPose COCO-18 body keypoints.")
-    triples = values.reshape(-1, 3)[:NUM_KEYPOINTS]
+    if values.size % 3 or values.size // 3 < count:
+        raise TruePoseInputError("pose_keypoint", f"{what}: expected {count} (x, y, c) triples, got {values.size} numbers.", "use OpenPose COCO-18 body keypoints (70-point face, 21-point hands).")
+    triples = values.reshape(-1, 3)[:count]
     xy = triples[:, :2].copy()
     if normalised:
         xy *= np.array([width, height], np.float32)
@@ -74,24 +81,43 @@ def parse_pose_keypoint(data) -> list[PoseFrame]:
             if normalised:
                 raise TruePoseInputError("pose_keypoint", f"frame {i} has normalised points but no canvas_width / canvas_height.", "add the canvas size to the JSON.")
             width = height = 1
-        people = tuple(Person(_points(p.get("pose_keypoints_2d"), width, height, normalised, f"frame {i}")) for p in frame.get("people", []))
+        people = tuple(
+            Person(
+                _points(p.get("pose_keypoints_2d"), width, height, normalised, f"frame {i}"),
+                **{
+                    field: _points(p[key], width, height, normalised, f"frame {i} {key}", count)
+                    for key, (field, count) in PARTS.items()
+                    if p.get(key) is not None
+                },
+            )
+            for p in frame.get("people", [])
+        )
         out.append(PoseFrame(width, height, people))
     return out
 
 
+def _flat(points: np.ndarray | None, width: int, height: int) -> list[float] | None:
+    if points is None:
+        return None
+    flat: list[float] = []
+    for x, y in points:
+        if np.isnan(x) or np.isnan(y):
+            flat += [0.0, 0.0, 0.0]
+        else:
+            flat += [round(float(x) / width, 6), round(float(y) / height, 6), VISIBLE]
+    return flat
+
+
 def frames_to_pose_keypoint(frames: list[PoseFrame]) -> list[dict]:
-    """Frames -> POSE_KEYPOINT with normalised coordinates."""
+    """Frames -> POSE_KEYPOINT with normalised coordinates; absent face / hands stay null."""
     out = []
     for frame in frames:
         people = []
         for person in frame.people:
-            flat: list[float] = []
-            for x, y in person.body:
-                if np.isnan(x) or np.isnan(y):
-                    flat += [0.0, 0.0, 0.0]
-                else:
-                    flat += [round(float(x) / frame.width, 6), round(float(y) / frame.height, 6), VISIBLE]
-            people.append({"pose_keypoints_2d": flat, "face_keypoints_2d": None, "hand_left_keypoints_2d": None, "hand_right_keypoints_2d": None})
+            entry = {"pose_keypoints_2d": _flat(person.body, frame.width, frame.height)}
+            for key, (field, _) in PARTS.items():
+                entry[key] = _flat(getattr(person, field), frame.width, frame.height)
+            people.append(entry)
         out.append({"people": people, "canvas_width": frame.width, "canvas_height": frame.height})
     return out
 

@@ -24,3 +24,12 @@ COLOURS: tuple[tuple[int, int, int], ...] = (
 LIMB_COLOUR_FACTOR = 0.6
 STICK_WIDTH = 4
 JOINT_RADIUS = 4
+
+# Hands: 21 points, 4 per finger from the wrist (0); edge i is coloured HSV(i / 20, 1, 1).
+HAND_EDGES: tuple[tuple[int, int], ...] = tuple(
+    pair for finger in range(5) for pair in ((0 if j == 0 else 4 * finger + j, 4 * finger + j + 1) for j in range(4))
+)
+HAND_JOINT_COLOUR = (0, 0, 255)
+HAND_EDGE_THICKNESS = 2
+FACE_COLOUR = (255, 255, 255)
+FACE_RADIUS = 3
