@@ -1,5 +1,7 @@
 """Retargeting, layout converters and the offline estimator on a real photo."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,24 @@ def test_estimator_finds_the_astronaut():
     nose, neck = k[0], k[1]
     assert 160 < nose[0] < 260 and 60 < nose[1] < 160  # the face is in the upper middle of the photo
     assert neck[1] > nose[1]
+
+
+BASKETBALL = Path("/usr/share/doc/opencv-doc/examples/data")
+
+
+@pytest.mark.skipif(not (BASKETBALL / "basketball1.png").exists(), reason="Debian's opencv-doc is not installed (.ci/run installs it)")
+def test_estimator_on_the_same_player_in_two_poses():
+    pytest.importorskip("mediapipe", reason="mediapipe==0.10.21 is installed by scripts/setup_host.sh")
+    import cv2
+
+    from truepose_core.pose import estimate_poses
+
+    images = np.stack([cv2.imread(str(BASKETBALL / f"basketball{i}.png"))[..., ::-1] for i in (1, 2)])
+    frames = estimate_poses(images)
+    bodies = [f.people[0].body for f in frames]
+    for k in bodies:
+        assert k[0][1] < k[1][1] < k[8][1] < k[10][1]  # head above neck above hip above ankle
+        assert k[1][0] < images.shape[2] / 2  # the player stands in the left half
+    # the same person: retargeting pose 2 onto pose 1 changes bone lengths only a little
+    aligned = align_frames(frames[0], [frames[1]], "limb_lengths")[0].people[0].body
+    assert np.nanmax(np.abs(aligned - bodies[1])) < 0.1 * images.shape[1]
