@@ -88,4 +88,18 @@ def test_layout_puts_parts_where_the_skeleton_is():
     assert name(100, 120) == "Upper-clothes"  # between shoulders and hips
     assert name(87, 240) == "Pants"
     assert name(71, 145) == "Right-arm"
+    for shoulder_or_hip in (2, 5, 8, 11):
+        assert name(*PIXELS[shoulder_or_hip]) in ("Upper-clothes", "Pants")
+    for head_point in (0, 14, 15, 16):
+        assert name(*PIXELS[head_point]) in ("Face", "Hair")
     assert labels[0, 0] == 0 and labels.shape == (H, W)
+
+
+def test_layout_of_a_pose_reaching_past_the_canvas_is_clipped_to_it():
+    points = [(x * 3 - 200, y) if x else None for x, y in ((p or (0, 0)) for p in PIXELS)]
+    flat = []
+    for p in points:
+        flat += [0.0, 0.0, 0.0] if p is None else [float(p[0]), float(p[1]), 1.0]
+    frame = parse_pose_keypoint([{"people": [{"pose_keypoints_2d": flat}], "canvas_width": W, "canvas_height": H}])[0]
+    labels = draw_layout(frame, W, H)
+    assert labels.shape == (H, W) and labels.any()
