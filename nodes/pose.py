@@ -101,6 +101,11 @@ class TruePose_RenderPose:
     def render(self, pose_keypoint, width, height, stick_scale, body=True, hands=True, face=True):
         with node_errors("TruePose_RenderPose"):
             frames = parse_pose_keypoint(pose_keypoint)
+        if not any(np.isfinite(p.body).all(axis=1).any() for f in frames for p in f.people):
+            raise input_error(
+                "TruePose_RenderPose", "pose_keypoint", "the pose is empty: no frame has a visible keypoint, so the ControlNet would get a black image.",
+                "check that the pose estimator found a person, or load another pose.",
+            )
         size = _size(frames[0], width, height)
         images = [render_frame(f, *size, stick_scale, body, hands, face) for f in frames]
         return (torch.from_numpy(np.stack(images)).float() / 255.0,)

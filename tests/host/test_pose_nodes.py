@@ -37,6 +37,8 @@ def test_a_frame_without_a_person_is_an_error_unless_empty_poses_are_asked_for(h
     assert [f["people"] for f in poses] == [[], []]
     with pytest.raises(ValueError, match="TruePose_PoseToLayout: input 'pose_keypoint': frame 0 has no visible keypoint"):
         node(host, "TruePose_PoseToLayout").layout(poses, 0, 0)
+    with pytest.raises(ValueError, match="TruePose_RenderPose: input 'pose_keypoint': the pose is empty"):
+        node(host, "TruePose_RenderPose").render(poses, 0, 0, 1.0)
 
 
 def test_pose_json_round_trip_through_save_and_load(host):
