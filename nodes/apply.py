@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..truepose_core.attention import FUSION_MODES, HPFAConfig
 from .errors import input_error, node_errors
 from .hpfa_patch import apply_truepose
-from .types import PARSING, SOURCE
+from .types import PARSING, SOURCE, TRUEPOSE_MODEL
 
 NODE = "TruePose_Apply"
 _PERSON_REGIONS = ("face", "hair", "upper", "lower", "skin", "shoes")
@@ -45,15 +45,19 @@ class TruePose_Apply:
                 "target_layout": (PARSING, {"tooltip": "Where each region should land in the OUTPUT (e.g. from the target pose). Turns on routing: target face tokens read only the source face, and so on."}),
                 "background": _strength("Source background (off by default: it leaks the old backdrop).", 0.0),
                 "uncond_reads_source": ("BOOLEAN", {"default": False, "tooltip": "Let the negative (uncond) half of CFG read the source too."}),
+                "truepose_model": (TRUEPOSE_MODEL, {"tooltip": "Trained mode: use the checkpoint's learned region gates and the fusion it was trained with (overrides 'fusion')."}),
             },
         }
 
     def apply(self, model, source, face, hair, upper, lower, skin, shoes, fusion, start_percent, end_percent,
-              target_layout=None, background=0.0, uncond_reads_source=False):
+              target_layout=None, background=0.0, uncond_reads_source=False, truepose_model=None):
         if start_percent > end_percent:
             raise input_error(NODE, "start_percent", f"start ({start_percent}) is after end ({end_percent}).", "set start_percent <= end_percent.")
         strengths = dict(zip(_PERSON_REGIONS, (face, hair, upper, lower, skin, shoes)), background=background)
         sampling = model.get_model_object("model_sampling")
+        gates = {}
+        if truepose_model is not None:  # learned gates only mean something in the fusion they were trained in
+            fusion, gates = truepose_model.meta.fusion, truepose_model.gate_values()
         with node_errors(NODE):
             config = HPFAConfig(
                 strengths=strengths,
@@ -61,6 +65,7 @@ class TruePose_Apply:
                 sigma_start=float(sampling.percent_to_sigma(start_percent)),
                 sigma_end=float(sampling.percent_to_sigma(end_percent)),
                 uncond_reads_source=uncond_reads_source,
+                gates=gates,
             )
             return (apply_truepose(model, source, config, target_layout),)
 

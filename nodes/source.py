@@ -6,8 +6,8 @@ import torch
 
 from ..truepose_core.parsing import REGION_NAMES, ParsingMap
 from .errors import input_error, node_errors
-from .sourcenet import encode_source_bank
-from .types import PARSING, SOURCE
+from .sourcenet import encode_source_bank, with_source_weights
+from .types import PARSING, SOURCE, TRUEPOSE_MODEL
 
 NODE = "TruePose_EncodeSource"
 _ASPECT_TOLERANCE = 0.02
@@ -74,11 +74,14 @@ class TruePose_EncodeSource:
             "optional": {
                 "conditioning": ("CONDITIONING", {"tooltip": "Positive prompt for the SourceNet pass (recommended; empty context if absent)."}),
                 "dilate_regions": ("BOOLEAN", {"default": False, "tooltip": "Grow every region by one token per block, so thin parts keep their edges."}),
+                "truepose_model": (TRUEPOSE_MODEL, {"tooltip": "Trained mode: run the SourceNet with this checkpoint's weights instead of MODEL's."}),
             },
         }
 
-    def encode(self, model, vae, image, parsing, conditioning=None, dilate_regions=False):
+    def encode(self, model, vae, image, parsing, conditioning=None, dilate_regions=False, truepose_model=None):
         with node_errors(NODE):
+            if truepose_model is not None:
+                model = with_source_weights(model, truepose_model)
             image, parsing = prepare_source(image, parsing)
             latent = vae.encode(image)
             bank = encode_source_bank(model, latent, parsing, conditioning, dilate_regions)

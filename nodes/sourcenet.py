@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..truepose_core.attention import BankRecorder, SourceBank
+from ..truepose_core.models.checkpoint import TruePoseCheckpoint
 from ..truepose_core.parsing import ParsingMap
 from .errors import input_error
 from .unet_blocks import attn1_modules, token_grid
@@ -55,6 +56,29 @@ def _model_conds(base_model, conditioning, latent: torch.Tensor, device) -> dict
             "connect the positive CONDITIONING you sample with.",
         ) from e
     return {name: c.process_cond(batch_size=1, device=device, area=None).cond for name, c in conds.items()}
+
+
+def with_source_weights(model_patcher, checkpoint: TruePoseCheckpoint):
+    """A clone of MODEL whose UNet weights are the checkpoint's SourceNet (patches that replace
+    each weight: strength_model 0, the new tensor as a "diff"). The caller's MODEL is untouched."""
+    model_sd = model_patcher.model.state_dict()
+    patches, misfits = {}, []
+    for name, tensor in checkpoint.source_unet.items():
+        key = "diffusion_model." + name
+        if key not in model_sd or tuple(model_sd[key].shape) != tuple(tensor.shape):
+            misfits.append(name)
+        else:
+            patches[key] = (tensor,)
+    if misfits or len(patches) != sum(k.startswith("diffusion_model.") for k in model_sd):
+        raise input_error(
+            NODE, "truepose_model",
+            f"its SourceNet (base '{checkpoint.meta.base}') does not fit this MODEL's UNet"
+            f" ({len(misfits)} weights differ in name or shape, e.g. {misfits[:2]}).",
+            "use the base model the TruePose checkpoint was trained from.",
+        )
+    clone = model_patcher.clone()
+    clone.add_patches(patches, strength_patch=1.0, strength_model=0.0)
+    return clone
 
 
 def encode_source_bank(

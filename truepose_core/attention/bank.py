@@ -86,12 +86,13 @@ class BankRecorder:
     grids: dict[BlockKey, tuple[int, int]] = field(default_factory=dict)
     store_device: torch.device | str = "cpu"
     store_dtype: torch.dtype | None = None
+    detach: bool = True  # False in training: gradients flow from TargetNet's loss into SourceNet
 
     def record(self, block: BlockKey, n: torch.Tensor, grid: tuple[int, int]) -> None:
         """n: (B, N, C) for one pass. Called once per block per pass, in pass order."""
         if grid[0] * grid[1] != n.shape[1]:
             raise RuntimeError(f"TruePose: token grid {grid} does not match {n.shape[1]} tokens at {block}")
-        stored = n.detach().to(self.store_device, self.store_dtype or n.dtype)
+        stored = (n.detach() if self.detach else n).to(self.store_device, self.store_dtype or n.dtype)
         self.tokens.setdefault(block, []).extend(stored.unbind(0))
         self.grids[block] = grid
 

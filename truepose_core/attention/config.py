@@ -6,6 +6,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import torch
+
 from ..errors import TruePoseInputError
 from ..parsing.labels import REGION_NAMES
 
@@ -27,7 +29,7 @@ class HPFAConfig:
     sigma_start: float = math.inf
     sigma_end: float = 0.0
     uncond_reads_source: bool = False
-    gates: Mapping[str, float] = field(default_factory=dict)
+    gates: Mapping[str, float | torch.Tensor] = field(default_factory=dict)  # tensors: trainable (training)
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSION_MODES:
@@ -42,8 +44,10 @@ class HPFAConfig:
     def enabled_regions(self) -> tuple[str, ...]:
         return tuple(r for r in REGION_NAMES if self.strengths.get(r, 0.0) > 0.0)
 
-    def weight(self, region: str) -> float:
-        return float(self.strengths.get(region, 0.0)) * float(self.gates.get(region, 1.0))
+    def weight(self, region: str) -> float | torch.Tensor:
+        gate = self.gates.get(region, 1.0)
+        strength = float(self.strengths.get(region, 0.0))
+        return strength * gate if isinstance(gate, torch.Tensor) else strength * float(gate)
 
     def active_at(self, sigma: float | None) -> bool:
         return sigma is None or self.sigma_end <= sigma <= self.sigma_start

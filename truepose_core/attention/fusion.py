@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-Region = tuple[torch.Tensor, torch.Tensor, float]  # (keys, values, weight)
+# (keys, values, weight); a tensor weight is a trainable gate (gated fusion in training).
+Region = tuple[torch.Tensor, torch.Tensor, float | torch.Tensor]
 
 
 def _split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
@@ -89,10 +90,13 @@ def gated_attention(q: torch.Tensor, self_out: torch.Tensor, regions: Sequence[R
     """O_self + sum_r w_r * softmax(Q K_r^T / sqrt(d)) V_r. Never writes into `self_out`."""
     out = self_out
     for k_r, v_r, w in regions:
-        if k_r.shape[0] == 0 or w == 0:
+        trainable = isinstance(w, torch.Tensor)
+        if k_r.shape[0] == 0 or (not trainable and w == 0):  # a zero gate still needs its gradient
             continue
         contribution = multihead_sdpa(q, k_r[None], v_r[None], heads)
-        if out is self_out:
+        if trainable:
+            out = out + w.to(contribution.dtype) * contribution
+        elif out is self_out:
             out = torch.add(self_out, contribution, alpha=w)
         else:
             out.add_(contribution, alpha=w)

@@ -84,6 +84,8 @@ class TruePoseAttention:
         routed = self.target_layout is not None
         if not joint or routed:
             out = self_attention(q, k, v)  # gated adds to O_self; routing leaves unrouted tokens at O_self
+            if out.requires_grad:  # training: rows are written in place below, and SDPA saved `out` for backward
+                out = out.clone()
         elif plan.all_rows_in_one_group:
             ((image, _),) = plan.groups
             regions, packed = self._source(call.block, image, q)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from ..attention.bank import BlockKey
 from .unet_attention import Attention, AttentionHooks, SpatialTransformer
@@ -117,22 +118,39 @@ class SDUNet(nn.Module):
                 self.output_blocks.append(Stage(layers))
 
         self.out = nn.Sequential(group_norm(ch), nn.SiLU(), nn.Conv2d(base, c.out_channels, 3, padding=1))
+        # Training only: recompute each stage in backward instead of keeping its activations.
+        self.gradient_checkpointing = False
 
     def forward(
-        self, x: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor, hooks: AttentionHooks | None = None
+        self, x: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor, hooks: AttentionHooks | None = None,
+        input_residual: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """x (B, C, h, w) latent, timesteps (B,), context (B, L, context_dim) -> (B, C_out, h, w)."""
+        """x (B, C, h, w) latent, timesteps (B,), context (B, L, context_dim) -> (B, C_out, h, w).
+
+        input_residual (B, model_channels, h, w): added to the output of input block 0, where
+        ComfyUI's input_block_patch sees ("input", 0) (the pose guider's features).
+        """
         emb = self.time_embed(timestep_embedding(timesteps, self.config.model_channels).to(x.dtype))
         skips: list[torch.Tensor] = []
         h = x
-        for stage in self.input_blocks:
-            h = stage(h, emb, context, hooks)
+        for i, stage in enumerate(self.input_blocks):
+            h = self._run(stage, h, emb, context, hooks)
+            if i == 0 and input_residual is not None:
+                h = h + input_residual.to(h.dtype)
             skips.append(h)
-        h = self.middle_block(h, emb, context, hooks)
+        h = self._run(self.middle_block, h, emb, context, hooks)
         for stage in self.output_blocks:
             h = torch.cat([h, skips.pop()], dim=1)
-            h = stage(h, emb, context, hooks, tuple(skips[-1].shape[-2:]) if skips else None)
+            h = self._run(stage, h, emb, context, hooks, tuple(skips[-1].shape[-2:]) if skips else None)
         return self.out(h.to(x.dtype))
+
+    def _run(self, stage: Stage, h: torch.Tensor, emb: torch.Tensor, context: torch.Tensor,
+             hooks: AttentionHooks | None, skip_size: tuple[int, int] | None = None) -> torch.Tensor:
+        if self.gradient_checkpointing and torch.is_grad_enabled():
+            # Hooks run again during the recomputation: recorders see a second pass (harmless once
+            # the bank is built) and TruePoseAttention must be released before backward (see train/).
+            return checkpoint(stage, h, emb, context, hooks, skip_size, use_reentrant=False)
+        return stage(h, emb, context, hooks, skip_size)
 
     def attn1_modules(self) -> dict[BlockKey, Attention]:
         """Every self-attention, keyed like ComfyUI's attn1 patches: (section, block id, index)."""

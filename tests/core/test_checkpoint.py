@@ -1,0 +1,103 @@
+"""The TruePose checkpoint: round trip, detection by keys, clear errors for wrong or damaged files."""
+
+from dataclasses import asdict
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from truepose_core.errors import TruePoseInputError
+from truepose_core.models import SDUNet, UNetConfig
+from truepose_core.models.checkpoint import (
+    CheckpointMeta,
+    TruePoseCheckpoint,
+    is_truepose_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from truepose_core.models.pose_guider import PoseGuider
+from truepose_core.parsing.schp import AugmentCE2P
+
+MICRO = UNetConfig(model_channels=32, channel_mult=(1, 2), num_res_blocks=1, transformer_depth=(1, 1), num_heads=4, context_dim=16)
+
+
+@pytest.fixture(scope="module")
+def checkpoint() -> TruePoseCheckpoint:
+    torch.manual_seed(0)
+    guider = PoseGuider(MICRO.model_channels, downsample=4)
+    torch.nn.init.normal_(guider.conv_out.weight)  # not all zeros, so the round trip proves something
+    meta = CheckpointMeta(
+        base="synthetic-micro", unet_config=asdict(MICRO), pose_guider=guider.config,
+        blocks=(("input", 1, 0), ("output", 3, 0)),
+    )
+    gates = {"face": torch.tensor(0.25), "upper": torch.tensor(-0.5)}
+    caa = {"upper.weight": torch.randn(16, 8)}
+    return TruePoseCheckpoint(meta, SDUNet(MICRO).state_dict(), guider.state_dict(), gates, caa)
+
+
+def test_round_trip_gives_identical_tensors_and_metadata(checkpoint, tmp_path):
+    path = save_checkpoint(tmp_path / "any name at all.safetensors", checkpoint)
+    loaded = load_checkpoint(path)
+    assert loaded.meta == checkpoint.meta
+    for part in ("source_unet", "pose_guider", "gates", "caa"):
+        original, back = getattr(checkpoint, part), getattr(loaded, part)
+        assert set(back) == set(original), part
+        for key in original:
+            assert back[key].dtype == original[key].dtype and torch.equal(back[key], original[key].reshape(back[key].shape)), key
+    assert loaded.gate_values() == {"face": 0.25, "upper": -0.5}
+    # the weights build the networks they came from
+    assert loaded.meta.source_unet_config() == MICRO
+    SDUNet(loaded.meta.source_unet_config()).load_state_dict(loaded.source_unet)
+    PoseGuider(**loaded.meta.pose_guider).load_state_dict(loaded.pose_guider)
+
+
+def test_detection_is_by_key_signature(checkpoint):
+    keys = set(checkpoint.flat())
+    assert is_truepose_checkpoint(keys)
+    assert not is_truepose_checkpoint({k for k in keys if not k.startswith("hpfa.")})
+    assert not is_truepose_checkpoint({k.removeprefix("source_unet.") for k in keys})
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(TruePoseInputError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope.safetensors")
+
+
+def test_truncated_file_is_a_clear_error(checkpoint, tmp_path):
+    path = save_checkpoint(tmp_path / "full.safetensors", checkpoint)
+    data = path.read_bytes()
+    for cut in (len(data) // 2, 5):
+        short = tmp_path / f"short{cut}.safetensors"
+        short.write_bytes(data[:cut])
+        with pytest.raises(TruePoseInputError, match="damaged"):
+            load_checkpoint(short)
+
+
+def test_a_non_safetensors_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "model.safetensors"
+    torch.save({"a": torch.zeros(2)}, path)
+    with pytest.raises(TruePoseInputError, match="damaged or not a safetensors"):
+        load_checkpoint(path)
+
+
+def test_a_plain_unet_is_named_as_such(tmp_path):
+    path = tmp_path / "truepose_model.safetensors"  # the name must not fool detection
+    save_file(SDUNet(MICRO).state_dict(), str(path))
+    with pytest.raises(TruePoseInputError, match="plain UNet"):
+        load_checkpoint(path)
+
+
+def test_a_human_parser_is_named_as_such(tmp_path):
+    with torch.device("meta"):
+        keys = list(AugmentCE2P(20).state_dict())
+    path = tmp_path / "truepose.safetensors"
+    save_file({k: torch.zeros(1) for k in keys}, str(path))
+    with pytest.raises(TruePoseInputError, match="human-parsing"):
+        load_checkpoint(path)
+
+
+def test_truepose_keys_without_metadata_are_rejected(checkpoint, tmp_path):
+    path = tmp_path / "bare.safetensors"
+    save_file(checkpoint.flat(), str(path))
+    with pytest.raises(TruePoseInputError, match="no TruePose metadata"):
+        load_checkpoint(path)

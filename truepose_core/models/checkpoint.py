@@ -1,0 +1,177 @@
+"""The TruePose checkpoint: one safetensors file with the trained-mode extras and metadata.
+
+Tensors, by prefix:
+  source_unet.*  SourceNet weights under ComfyUI/LDM UNet key names (input_blocks..., out...)
+  pose_guider.*  the pose guider (see pose_guider.py)
+  hpfa.gate.<region>  the learned HPFA gate g_r of one region (0-dim float32)
+  caa.*          CLIP-guided attention alignment projections (optional)
+The TargetNet is NOT in this file: it is a plain UNet checkpoint that ComfyUI's UNet loader reads.
+A file is recognised by its keys (never by its name): SourceNet + pose guider + at least one gate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..attention.bank import BlockKey
+from ..errors import TruePoseInputError
+from ..parsing.labels import REGION_GROUPS, REGION_NAMES
+from .sd_unet import UNetConfig
+
+FORMAT = "truepose"
+FORMAT_VERSION = 1
+PARTS = ("source_unet", "pose_guider", "hpfa", "caa")
+GATE_PREFIX = "hpfa.gate."
+SIGNATURE_KEY = "source_unet.input_blocks.0.0.weight"
+INPUT = "truepose_model"
+_FIX = "pick a file exported by `python -m truepose_core.train` (models/truepose)."
+
+
+@dataclass(frozen=True)
+class CheckpointMeta:
+    """What the weights were trained for. `blocks` None: HPFA on every attn1 block."""
+
+    base: str  # base architecture, e.g. "sd15" or "synthetic-tiny"
+    unet_config: Mapping[str, object]  # UNetConfig fields of the SourceNet
+    pose_guider: Mapping[str, object]  # PoseGuider constructor arguments
+    fusion: str = "gated"
+    label_set: str = "lip"
+    region_groups: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: dict(REGION_GROUPS))
+    blocks: tuple[BlockKey, ...] | None = None
+
+    def source_unet_config(self) -> UNetConfig:
+        return UNetConfig(**self.unet_config)  # type: ignore[arg-type]
+
+    def to_strings(self) -> dict[str, str]:
+        return {
+            "format": FORMAT,
+            "format_version": str(FORMAT_VERSION),
+            "base": self.base,
+            "unet_config": json.dumps(dict(self.unet_config)),
+            "pose_guider": json.dumps(dict(self.pose_guider)),
+            "fusion": self.fusion,
+            "label_set": self.label_set,
+            "region_groups": json.dumps({k: list(v) for k, v in self.region_groups.items()}),
+            "blocks": json.dumps(None if self.blocks is None else [list(b) for b in self.blocks]),
+        }
+
+    @classmethod
+    def from_strings(cls, meta: Mapping[str, str]) -> "CheckpointMeta":
+        blocks = json.loads(meta["blocks"])
+        return cls(
+            base=meta["base"],
+            unet_config={k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(meta["unet_config"]).items()},
+            pose_guider=json.loads(meta["pose_guider"]),
+            fusion=meta["fusion"],
+            label_set=meta["label_set"],
+            region_groups={k: tuple(v) for k, v in json.loads(meta["region_groups"]).items()},
+            blocks=None if blocks is None else tuple((str(s), int(i), int(t)) for s, i, t in blocks),
+        )
+
+
+@dataclass(frozen=True)
+class TruePoseCheckpoint:
+    meta: CheckpointMeta
+    source_unet: Mapping[str, torch.Tensor]
+    pose_guider: Mapping[str, torch.Tensor]
+    gates: Mapping[str, torch.Tensor]  # region -> 0-dim gate
+    caa: Mapping[str, torch.Tensor] = field(default_factory=dict)
+
+    def gate_values(self) -> dict[str, float]:
+        """For HPFAConfig.gates."""
+        return {region: float(g) for region, g in self.gates.items()}
+
+    def flat(self) -> dict[str, torch.Tensor]:
+        out: dict[str, torch.Tensor] = {}
+        for prefix, part in (("source_unet.", self.source_unet), ("pose_guider.", self.pose_guider), ("caa.", self.caa)):
+            out.update({prefix + k: v for k, v in part.items()})
+        out.update({GATE_PREFIX + region: g.reshape(()) for region, g in self.gates.items()})
+        return {k: v.detach().to("cpu").contiguous() for k, v in out.items()}
+
+
+def is_truepose_checkpoint(keys: set[str] | list[str]) -> bool:
+    """The key signature: a SourceNet, a pose guider and at least one HPFA gate."""
+    keys = set(keys)
+    return (
+        SIGNATURE_KEY in keys
+        and any(k.startswith("pose_guider.") for k in keys)
+        and any(k.startswith(GATE_PREFIX) for k in keys)
+    )
+
+
+def save_checkpoint(path: str | Path, checkpoint: TruePoseCheckpoint) -> Path:
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(checkpoint.flat(), str(path), metadata=checkpoint.meta.to_strings())
+    return path
+
+
+def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> TruePoseCheckpoint:
+    """Raises TruePoseInputError for a missing, damaged or foreign file."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise TruePoseInputError(INPUT, f"checkpoint '{path}' does not exist.", _FIX)
+    try:
+        with safe_open(str(path), framework="pt", device=str(device)) as f:
+            keys = list(f.keys())
+            meta = dict(f.metadata() or {})
+            if not is_truepose_checkpoint(keys):
+                raise TruePoseInputError(INPUT, f"'{path.name}' is not a TruePose checkpoint: {_describe(keys)}.", _FIX)
+            tensors = {k: f.get_tensor(k) for k in keys}
+    except TruePoseInputError:
+        raise
+    except Exception as e:  # safetensors raises several types for a damaged header or short file
+        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise TruePoseInputError(
+            INPUT, f"'{path.name}' could not be read ({reason}): the file is damaged or not a safetensors file.",
+            "export it again, or copy it again completely; " + _FIX,
+        ) from None
+    return TruePoseCheckpoint(
+        meta=_meta(meta, path),
+        source_unet=_part(tensors, "source_unet."),
+        pose_guider=_part(tensors, "pose_guider."),
+        gates=_part(tensors, GATE_PREFIX),
+        caa=_part(tensors, "caa."),
+    )
+
+
+def _part(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def _meta(meta: Mapping[str, str], path: Path) -> CheckpointMeta:
+    if meta.get("format") != FORMAT:
+        raise TruePoseInputError(INPUT, f"'{path.name}' has TruePose keys but no TruePose metadata.", _FIX)
+    version = int(meta.get("format_version", "0"))
+    if version > FORMAT_VERSION:
+        raise TruePoseInputError(
+            INPUT, f"'{path.name}' is format version {version}; this pack reads up to {FORMAT_VERSION}.",
+            "update the TruePose node pack.",
+        )
+    try:
+        parsed = CheckpointMeta.from_strings(meta)
+    except (KeyError, ValueError, TypeError) as e:
+        raise TruePoseInputError(INPUT, f"'{path.name}' has unreadable metadata ({e}).", _FIX) from None
+    unknown = set(parsed.region_groups) - set(REGION_NAMES)
+    if unknown:
+        raise TruePoseInputError(INPUT, f"'{path.name}' uses unknown regions {sorted(unknown)}.", "update the TruePose node pack.")
+    return parsed
+
+
+def _describe(keys: list[str]) -> str:
+    if any(k.startswith(("input_blocks.", "model.diffusion_model.", "down_blocks.")) for k in keys):
+        return "it is a plain UNet / Stable Diffusion checkpoint (load it with a UNet or checkpoint loader)"
+    if any(k.startswith(("first_stage_model.", "encoder.down", "decoder.up")) for k in keys):
+        return "it is a VAE"
+    if any("context_encoding" in k or "fushion" in k or k.startswith(("module.", "decoder.conv", "edge.")) for k in keys):
+        return "it looks like a human-parsing (SCHP) network (load it with TruePose_ParserLoader)"
+    return f"{len(keys)} tensors, first keys {keys[:3]}" if keys else "it holds no tensors"
