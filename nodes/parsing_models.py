@@ -10,6 +10,7 @@ from ..truepose_core.parsing import labels_to_palette_image
 from ..truepose_core.parsing.parser import HumanParser, load_schp_parser
 from ..truepose_core.parsing.quick import QuickParser
 from .errors import node_errors
+from .progress import frame_progress
 from .types import PARSER, PARSING
 
 CATEGORY = "TruePose/parsing"
@@ -149,19 +150,10 @@ class TruePose_HumanParse:
         }
 
     def parse(self, parser: ParserHandle, image, flip_tta: bool = False):
-        import comfy.model_management
-        import comfy.utils
-
         with node_errors("TruePose_HumanParse"):
             if not isinstance(parser, ParserHandle):
                 raise TruePoseInputError("parser", f"expected a parser, got {type(parser).__name__}.", "connect Human Parser Loader (TP).")
-            comfy.model_management.throw_exception_if_processing_interrupted()
-            progress = comfy.utils.ProgressBar(int(image.shape[0]))
-
-            def frame_done(_index: int) -> None:
-                progress.update(1)
-                comfy.model_management.throw_exception_if_processing_interrupted()
-
+            frame_done = frame_progress(int(image.shape[0]))
             model = parser.parser
             on_device = hasattr(model, "to")
             if on_device:

@@ -15,11 +15,13 @@ from ..truepose_core.pose import (
     draw_layout,
     estimate_poses,
     frames_to_pose_keypoint,
+    has_visible_person,
     parse_pose_keypoint,
     render_frame,
     require_people,
 )
 from .errors import input_error, node_errors
+from .progress import frame_progress
 from .types import PARSING, POSE_KEYPOINT
 
 CATEGORY = "TruePose/pose"
@@ -101,7 +103,7 @@ class TruePose_RenderPose:
     def render(self, pose_keypoint, width, height, stick_scale, body=True, hands=True, face=True):
         with node_errors("TruePose_RenderPose"):
             frames = parse_pose_keypoint(pose_keypoint)
-        if not any(np.isfinite(p.body).all(axis=1).any() for f in frames for p in f.people):
+        if not any(has_visible_person(f) for f in frames):
             raise input_error(
                 "TruePose_RenderPose", "pose_keypoint", "the pose is empty: no frame has a visible keypoint, so the ControlNet would get a black image.",
                 "check that the pose estimator found a person, or load another pose.",
@@ -183,15 +185,7 @@ class TruePose_EstimatePose:
         }
 
     def estimate(self, image, if_no_person):
-        import comfy.model_management
-        import comfy.utils
-
-        progress = comfy.utils.ProgressBar(int(image.shape[0]))
-
-        def frame_done(_index: int) -> None:
-            progress.update(1)
-            comfy.model_management.throw_exception_if_processing_interrupted()
-
+        frame_done = frame_progress(int(image.shape[0]))
         pixels = (image[..., :3].clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
         with node_errors("TruePose_EstimatePose"):
             frames = estimate_poses(pixels, on_frame=frame_done)

@@ -8,6 +8,7 @@ from ..truepose_core.attention import BankRecorder, SourceBank
 from ..truepose_core.models.checkpoint import TruePoseCheckpoint
 from ..truepose_core.parsing import ParsingMap
 from .errors import input_error
+from .progress import frame_progress
 from .unet_blocks import attn1_modules, token_grid
 
 NODE = "TruePose_EncodeSource"
@@ -86,7 +87,6 @@ def encode_source_bank(
 ) -> SourceBank:
     """latent: (B, C, h, w) VAE latent of the source images (not yet scaled for the model)."""
     import comfy.model_management as mm
-    import comfy.utils
 
     attn1_modules(model_patcher, NODE)
     mm.load_models_gpu([model_patcher])
@@ -97,11 +97,10 @@ def encode_source_bank(
     options = _source_transformer_options(model_patcher, recorder)
     x = base.process_latent_in(latent.to(device))
     sigma = torch.full((1,), float(base.model_sampling.sigma_min), device=device)
-    progress = comfy.utils.ProgressBar(x.shape[0])
+    frame_done = frame_progress(x.shape[0])
     with torch.no_grad():
         for i in range(x.shape[0]):
-            mm.throw_exception_if_processing_interrupted()
             conds = _model_conds(base, conditioning, x[i : i + 1], device)
             base.apply_model(x[i : i + 1], sigma, transformer_options=options, **conds)
-            progress.update(1)
+            frame_done(i)
     return recorder.build(parsing, dilate)

@@ -3,7 +3,7 @@
 from .align import ALIGN_MODES, align_frames
 from .convert import coco17_to_coco18, mediapipe33_to_coco18
 from .estimate import estimate_poses
-from .keypoints import Person, PoseFrame, frames_to_pose_keypoint, parse_pose_keypoint, require_people
+from .keypoints import Person, PoseFrame, frames_to_pose_keypoint, has_visible_person, parse_pose_keypoint, require_people
 from .layout import draw_layout
 from .render import render_frame
 
@@ -16,6 +16,7 @@ __all__ = [
     "draw_layout",
     "estimate_poses",
     "frames_to_pose_keypoint",
+    "has_visible_person",
     "mediapipe33_to_coco18",
     "parse_pose_keypoint",
     "render_frame",

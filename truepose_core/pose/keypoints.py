@@ -122,7 +122,11 @@ def frames_to_pose_keypoint(frames: list[PoseFrame]) -> list[dict]:
     return out
 
 
+def has_visible_person(frame: PoseFrame) -> bool:
+    return any(np.isfinite(p.body).all(axis=1).any() for p in frame.people)
+
+
 def require_people(frames: list[PoseFrame], input_name: str = "pose_keypoint") -> None:
     for i, frame in enumerate(frames):
-        if not any(np.isfinite(p.body).all(axis=1).any() for p in frame.people):
+        if not has_visible_person(frame):
             raise TruePoseInputError(input_name, f"frame {i} has no visible keypoint (an empty pose).", "check the pose estimator found a person, or edit the pose.")
