@@ -58,7 +58,7 @@ class TruePose_LoadPoseJSON:
 
 
 class TruePose_SavePoseJSON:
-    DESCRIPTION = "Writes POSE_KEYPOINT as OpenPose JSON into ComfyUI's output folder (one list of frames)."
+    DESCRIPTION = "Writes POSE_KEYPOINT as OpenPose JSON into ComfyUI's output folder: one list of frames, or one file per frame."
     CATEGORY = CATEGORY
     RETURN_TYPES = ()
     OUTPUT_NODE = True
@@ -66,18 +66,25 @@ class TruePose_SavePoseJSON:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"pose_keypoint": (POSE_KEYPOINT,), "filename_prefix": ("STRING", {"default": "truepose/pose"})}}
+        return {
+            "required": {
+                "pose_keypoint": (POSE_KEYPOINT,),
+                "filename_prefix": ("STRING", {"default": "truepose/pose"}),
+                "per_frame": ("BOOLEAN", {"default": False, "tooltip": "One OpenPose frame file per frame instead of one list."}),
+            }
+        }
 
-    def save(self, pose_keypoint, filename_prefix):
+    def save(self, pose_keypoint, filename_prefix, per_frame=False):
         import folder_paths
 
         with node_errors("TruePose_SavePoseJSON"):
             frames = frames_to_pose_keypoint(parse_pose_keypoint(pose_keypoint))
         folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(filename_prefix, folder_paths.get_output_directory())
-        filename = f"{name}_{counter:05}_.json"
-        with open(os.path.join(folder, filename), "w", encoding="utf-8") as f:
-            json.dump(frames, f)
-        return {"ui": {"text": [os.path.join(subfolder, filename)]}}
+        files = {f"{name}_{counter:05}_{i:04}.json": frame for i, frame in enumerate(frames)} if per_frame else {f"{name}_{counter:05}_.json": frames}
+        for filename, content in files.items():
+            with open(os.path.join(folder, filename), "w", encoding="utf-8") as f:
+                json.dump(content, f)
+        return {"ui": {"text": [os.path.join(subfolder, filename) for filename in files]}}
 
 
 class TruePose_RenderPose:

@@ -44,6 +44,11 @@ def test_a_frame_without_a_person_is_an_error_unless_empty_poses_are_asked_for(h
 def test_pose_json_round_trip_through_save_and_load(host):
     text = (REPO_ROOT / "workflows" / "inputs" / "truepose_pose_sequence.json").read_text()
     (poses,) = node(host, "TruePose_LoadPoseJSON").load(text)
-    saved = node(host, "TruePose_SavePoseJSON").save(poses, "truepose_test/pose")
+    saved = node(host, "TruePose_SavePoseJSON").save(poses, "truepose_test/pose", False)
     path = host.root / "output" / saved["ui"]["text"][0]
     assert json.loads(path.read_text()) == poses and len(poses) == 3
+    per_frame = node(host, "TruePose_SavePoseJSON").save(poses, "truepose_test/frames", True)["ui"]["text"]
+    frames = [json.loads((host.root / "output" / p).read_text()) for p in per_frame]
+    assert frames == poses
+    (reloaded,) = node(host, "TruePose_LoadPoseJSON").load(json.dumps(frames[1]))
+    assert reloaded == [poses[1]]
