@@ -51,3 +51,23 @@ def test_unknown_label_names_the_choices(host):
     parsing, _ = parsing_with_face(host)
     with pytest.raises(ValueError, match="TruePose_ParsingToMask: input 'labels': 'tail'"):
         node(host, "TruePose_ParsingToMask").to_mask(parsing, "face, tail", 0, 0, False)
+
+
+def test_merge_sources_takes_the_listed_regions_from_the_other_source(host):
+    from truepose_core.attention import BankRecorder
+    from truepose_core.parsing import ParsingMap
+
+    labels = torch.zeros(1, 4, 4, dtype=torch.uint8)
+    labels[0, :2] = 13  # face
+    labels[0, 2:] = 5  # upper clothes
+    banks = []
+    for seed in (0, 1):
+        recorder = BankRecorder()
+        recorder.record(("input", 1, 0), torch.randn(1, 16, 8, generator=torch.Generator().manual_seed(seed)), (4, 4))
+        banks.append(recorder.build(ParsingMap(labels)))
+    merge = node(host, "TruePose_MergeSources").merge
+    (merged,) = merge(banks[0], banks[1], "upper")
+    assert torch.equal(merged.region_tokens("upper", ("input", 1, 0), 0), banks[1].region_tokens("upper", ("input", 1, 0), 0))
+    assert torch.equal(merged.region_tokens("face", ("input", 1, 0), 0), banks[0].region_tokens("face", ("input", 1, 0), 0))
+    with pytest.raises(ValueError, match="TruePose_MergeSources: input 'regions'"):
+        merge(banks[0], banks[1], "upper, wings")
