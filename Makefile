@@ -3,12 +3,17 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test test-core demo workflows lint
+.PHONY: setup setup-web test test-core demo workflows
 
 setup:
 	bash scripts/setup_host.sh
 
-test: setup
+# chromium (apt, as root) and playwright-core (npm) for tests/web; without them those tests
+# skip locally and fail in CI, saying why.
+setup-web:
+	bash scripts/setup_web_tests.sh
+
+test: setup setup-web
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-core: setup

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from ..truepose_core.parsing import LABEL_SETS, REGION_GROUPS, ParsingMap, labels_to_palette_image, palette_image_to_labels
 from ..truepose_core.parsing.labels import LABEL_PRESETS, parse_label_list
 from .errors import input_error, node_errors
+from .previews import shows_parsing_preview
 from .types import PARSING
 
 CATEGORY = "TruePose/parsing"
@@ -15,6 +16,7 @@ CATEGORY = "TruePose/parsing"
 _REGION_LABEL = {"face": 13, "hair": 2, "upper": 5, "lower": 9, "skin": 14, "shoes": 18}
 
 
+@shows_parsing_preview()
 class TruePose_ParsingFromImage:
     DESCRIPTION = "Reads a parser's colour (VOC palette) map, e.g. from another parsing pack, as a TruePose parsing."
     CATEGORY = CATEGORY
@@ -36,6 +38,7 @@ class TruePose_ParsingFromImage:
             return (ParsingMap(palette_image_to_labels(palette_image, label_set), label_set),)
 
 
+@shows_parsing_preview()
 class TruePose_ParsingFromMasks:
     DESCRIPTION = "Builds a parsing from region masks (any segmenter or hand-painted masks). Later inputs win where masks overlap."
     CATEGORY = CATEGORY

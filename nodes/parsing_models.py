@@ -10,6 +10,7 @@ from ..truepose_core.parsing import labels_to_palette_image
 from ..truepose_core.parsing.parser import HumanParser, load_schp_parser
 from ..truepose_core.parsing.quick import QuickParser
 from .errors import node_errors
+from .previews import shows_parsing_preview
 from .progress import frame_progress
 from .types import PARSER, PARSING
 
@@ -128,6 +129,7 @@ def _torch_device(choice: str):
     return comfy.model_management.get_torch_device()
 
 
+@shows_parsing_preview(source_input="image")
 class TruePose_HumanParse:
     DESCRIPTION = (
         "Parses every frame of an image batch into body parts and clothes (canonical LIP labels). Outputs the label map "
