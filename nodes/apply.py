@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..truepose_core.attention import FUSION_MODES, HPFAConfig
 from .errors import input_error, node_errors
-from .hpfa_patch import apply_truepose
+from .hpfa_patch import apply_truepose, release_after_each_run
+from .trained_patches import install_trained_mode
 from .types import PARSING, SOURCE, TRUEPOSE_MODEL
 
 NODE = "TruePose_Apply"
@@ -46,11 +47,19 @@ class TruePose_Apply:
                 "background": _strength("Source background (off by default: it leaks the old backdrop).", 0.0),
                 "uncond_reads_source": ("BOOLEAN", {"default": False, "tooltip": "Let the negative (uncond) half of CFG read the source too."}),
                 "truepose_model": (TRUEPOSE_MODEL, {"tooltip": "Trained mode: use the checkpoint's learned region gates and the fusion it was trained with (overrides 'fusion')."}),
+                "pose_image": ("IMAGE", {"tooltip": "Trained mode: the target skeleton (Render Pose, at the output size) for the checkpoint's pose guider. One image, or one per latent."}),
+                "caa_strength": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 3.0, "step": 0.05, "tooltip": "Trained mode with CAA: scale of the CLIP region tokens in cross-attention (times each region's strength; 0 = off)."}),
             },
         }
 
     def apply(self, model, source, face, hair, upper, lower, skin, shoes, fusion, start_percent, end_percent,
-              target_layout=None, background=0.0, uncond_reads_source=False, truepose_model=None):
+              target_layout=None, background=0.0, uncond_reads_source=False, truepose_model=None, pose_image=None,
+              caa_strength=1.0):
+        if pose_image is not None and truepose_model is None:
+            raise input_error(
+                NODE, "pose_image", "pose_image drives a trained pose guider, but no truepose_model is connected.",
+                "connect a Load TruePose Model node, or feed the skeleton to your OpenPose ControlNet instead.",
+            )
         if start_percent > end_percent:
             raise input_error(NODE, "start_percent", f"start ({start_percent}) is after end ({end_percent}).", "set start_percent <= end_percent.")
         strengths = dict(zip(_PERSON_REGIONS, (face, hair, upper, lower, skin, shoes)), background=background)
@@ -67,7 +76,15 @@ class TruePose_Apply:
                 uncond_reads_source=uncond_reads_source,
                 gates=gates,
             )
-            return (apply_truepose(model, source, config, target_layout),)
+            patched = apply_truepose(model, source, config, target_layout)
+            if truepose_model is not None:
+                caa_strengths = {r: caa_strength * s for r, s in strengths.items()}
+                installed = install_trained_mode(
+                    patched, model, truepose_model, source, pose_image, caa_strengths, uncond_reads_source
+                )
+                if installed:
+                    release_after_each_run(patched, *installed)
+            return (patched,)
 
 
 NODE_CLASS_MAPPINGS = {"TruePose_Apply": TruePose_Apply}

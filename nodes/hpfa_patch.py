@@ -16,12 +16,17 @@ WRAPPER_KEY = "truepose"
 class TruePoseAttnReplace:
     """attn1 replace: (q, k, v, extra_options) -> attention output, for every patched block."""
 
+    truepose_patch = True
+
     def __init__(self, runtime: TruePoseAttention) -> None:
         self.runtime = runtime
 
     def __deepcopy__(self, memo):
         # ModelPatcher.clone() deep-copies model_options: share the (immutable) bank, don't copy it.
         return self
+
+    def release(self) -> None:
+        self.runtime.release()
 
     def __call__(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, extra_options: dict) -> torch.Tensor:
         from comfy.ldm.modules import attention
@@ -74,22 +79,26 @@ def apply_truepose(
     patch = TruePoseAttnReplace(runtime)
     for section, block_id, index in bank.blocks:
         patched.set_model_attn1_replace(patch, section, block_id, index)
-    _release_after_each_run(patched, runtime)
+    release_after_each_run(patched, patch)
     return patched
 
 
-def _release_after_each_run(patched, runtime: TruePoseAttention) -> None:
-    """Free the per-run caches when sampling ends, also on error or interrupt."""
+def release_after_each_run(patched, *patches) -> None:
+    """Free the patches' per-run caches when sampling ends, also on error or interrupt."""
     try:
         from comfy.patcher_extension import WrappersMP
     except ImportError:  # pre-0.3.10 host: caches live as long as the patched MODEL
         return
 
+    def release() -> None:
+        for patch in patches:
+            patch.release()
+
     def outer_sample(executor, *args, **kwargs):
-        runtime.release()
+        release()
         try:
             return executor(*args, **kwargs)
         finally:
-            runtime.release()
+            release()
 
     patched.add_wrapper_with_key(WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, outer_sample)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from ..truepose_core.parsing import REGION_NAMES, ParsingMap
+from .caa_encoder import source_region_embeddings
 from .errors import input_error, node_errors
 from .sourcenet import encode_source_bank, with_source_weights
 from .types import PARSING, SOURCE, TRUEPOSE_MODEL
@@ -75,16 +78,19 @@ class TruePose_EncodeSource:
                 "conditioning": ("CONDITIONING", {"tooltip": "Positive prompt for the SourceNet pass (recommended; empty context if absent)."}),
                 "dilate_regions": ("BOOLEAN", {"default": False, "tooltip": "Grow every region by one token per block, so thin parts keep their edges."}),
                 "truepose_model": (TRUEPOSE_MODEL, {"tooltip": "Trained mode: run the SourceNet with this checkpoint's weights instead of MODEL's."}),
+                "clip_vision": ("CLIP_VISION", {"tooltip": "Trained mode with CAA: the CLIP vision model the checkpoint was trained with; encodes one crop per region."}),
             },
         }
 
-    def encode(self, model, vae, image, parsing, conditioning=None, dilate_regions=False, truepose_model=None):
+    def encode(self, model, vae, image, parsing, conditioning=None, dilate_regions=False, truepose_model=None, clip_vision=None):
         with node_errors(NODE):
             if truepose_model is not None:
                 model = with_source_weights(model, truepose_model)
             image, parsing = prepare_source(image, parsing)
             latent = vae.encode(image)
             bank = encode_source_bank(model, latent, parsing, conditioning, dilate_regions)
+            if clip_vision is not None:
+                bank = dataclasses.replace(bank, clip=source_region_embeddings(clip_vision, image, parsing, NODE))
         return (bank,)
 
 

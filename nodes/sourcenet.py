@@ -17,10 +17,8 @@ SOURCE_PASS_FLAG = "truepose_pass"  # set in transformer_options during the Sour
 
 def _source_transformer_options(model_patcher, recorder: BankRecorder) -> dict:
     """The model's own transformer options, minus any TruePose patch, plus the recorder."""
-    from .hpfa_patch import TruePoseAttnReplace
-
     options = dict(model_patcher.model_options.get("transformer_options", {}))
-    patches = {name: list(fns) for name, fns in options.get("patches", {}).items()}
+    patches = {name: [p for p in fns if not _is_truepose(p)] for name, fns in options.get("patches", {}).items()}
 
     def record(n, context_attn1, value_attn1, extra_options):
         block = extra_options["block"]
@@ -31,11 +29,15 @@ def _source_transformer_options(model_patcher, recorder: BankRecorder) -> dict:
     patches["attn1_patch"] = patches.get("attn1_patch", []) + [record]
     options["patches"] = patches
     options["patches_replace"] = {
-        name: {k: p for k, p in replaced.items() if not isinstance(p, TruePoseAttnReplace)}
+        name: {k: p for k, p in replaced.items() if not _is_truepose(p)}
         for name, replaced in options.get("patches_replace", {}).items()
     }
     options[SOURCE_PASS_FLAG] = "source"
     return options
+
+
+def _is_truepose(patch) -> bool:
+    return bool(getattr(patch, "truepose_patch", False))
 
 
 def _model_conds(base_model, conditioning, latent: torch.Tensor, device) -> dict:

@@ -1,4 +1,4 @@
-"""Find the attn1 self-attention of every transformer block of a ComfyUI UNet.
+"""Find the attn1 (self) or attn2 (cross) attention of every transformer block of a ComfyUI UNet.
 
 Keys are derived from the model itself ((block name, block id, transformer index), as ComfyUI's
 attn1 patch API names them), so SD1.5, SDXL and reduced test UNets all work without lists.
@@ -13,6 +13,14 @@ from .errors import input_error
 
 
 def attn1_modules(model_patcher, node_name: str, input_name: str = "model") -> dict[BlockKey, torch.nn.Module]:
+    return attention_modules(model_patcher, node_name, input_name, "attn1")
+
+
+def attn2_modules(model_patcher, node_name: str, input_name: str = "model") -> dict[BlockKey, torch.nn.Module]:
+    return attention_modules(model_patcher, node_name, input_name, "attn2")
+
+
+def attention_modules(model_patcher, node_name: str, input_name: str, which: str) -> dict[BlockKey, torch.nn.Module]:
     diffusion_model = getattr(getattr(model_patcher, "model", None), "diffusion_model", None)
     sections = {
         "input": getattr(diffusion_model, "input_blocks", None),
@@ -32,12 +40,12 @@ def attn1_modules(model_patcher, node_name: str, input_name: str = "model") -> d
                 continue
             for layer in block:
                 for index, transformer in enumerate(getattr(layer, "transformer_blocks", ())):
-                    attn1 = getattr(transformer, "attn1", None)
-                    if attn1 is not None and not getattr(transformer, "disable_self_attn", False):
-                        found[(section, block_id, index)] = attn1
+                    attention = getattr(transformer, which, None)
+                    if attention is not None and not (which == "attn1" and getattr(transformer, "disable_self_attn", False)):
+                        found[(section, block_id, index)] = attention
     if not found:
         raise input_error(
-            node_name, input_name, "this UNet has no self-attention (attn1) blocks to patch.",
+            node_name, input_name, f"this UNet has no {which} attention blocks to patch.",
             "use an SD1.5 or SDXL family checkpoint.",
         )
     return found

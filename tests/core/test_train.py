@@ -52,7 +52,7 @@ def _one_backward(model, batch, seed=0):
     torch.manual_seed(seed)
     source = batch["source_image"][:, :, ::4, ::4].contiguous()
     noisy = torch.randn_like(source)
-    out = model(source, batch["source_parsing"], noisy, torch.full((2,), 500.0), batch["target_pose"])
+    out, _ = model(source, batch["source_parsing"], noisy, torch.full((2,), 500.0), batch["target_pose"])
     out.square().mean().backward()
     return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
@@ -131,3 +131,47 @@ def test_two_process_ddp_on_cpu_keeps_ranks_in_sync(tmp_path):
     digests = log[-1]["parameter_digests"]
     assert len(digests) == 2 and digests[0] == digests[1]
     load_checkpoint(tmp_path / "truepose.safetensors")
+
+
+CAA = dict(caa=True, caa_clip_model="ViT-B-32", caa_clip_image_size=32, caa_lambda=1.0)
+
+
+def test_caa_gets_gradients_from_both_losses_and_checkpointing_keeps_them(batch):
+    from truepose_core.train.loop import build_parts, region_inputs
+
+    config = TrainConfig(**FAST, **CAA)
+    parts = build_parts(config, torch.device("cpu"))
+    model = build_model(config, parts)
+    embeds, present = region_inputs(batch, parts.encoder, torch.ones(2), torch.device("cpu"))
+    assert present.any() and embeds.shape == (2, 6, parts.encoder.embed_dim)
+
+    def grads():
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(0)
+        source = batch["source_image"][:, :, ::4, ::4].contiguous()
+        out, caa_loss = model(source, batch["source_parsing"], torch.randn_like(source), torch.full((2,), 500.0),
+                              batch["target_pose"], embeds, present, batch["target_parsing"])
+        assert caa_loss.ndim == 0 and caa_loss != 0
+        (out.square().mean() + caa_loss).backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    plain = grads()
+    assert plain["caa.proj.face.weight"].abs().sum() > 0 and plain["caa.proj.upper.weight"].abs().sum() > 0
+    model.set_gradient_checkpointing(True)
+    checkpointed = grads()
+    assert set(checkpointed) == set(plain)
+    for name in plain:
+        torch.testing.assert_close(checkpointed[name], plain[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_a_caa_run_logs_its_loss_and_exports_the_projections(tmp_path):
+    from truepose_core.caa import CAAProjection
+
+    result = train(TrainConfig(out_dir=str(tmp_path), steps=4, **{**FAST, "log_every": 2}, **CAA))
+    assert any(c != 0 for c in result.caa_losses)
+    log = [json.loads(line) for line in (tmp_path / LOG_NAME).read_text().splitlines()]
+    assert all("caa_loss" in r for r in log if "step" in r)
+    checkpoint = load_checkpoint(result.checkpoint)
+    meta = checkpoint.meta.caa
+    assert meta["clip_model"] == "ViT-B-32" and meta["embed_dim"] == 512 and meta["context_dim"] == 16
+    CAAProjection(meta["embed_dim"], meta["context_dim"], meta["regions"]).load_state_dict(checkpoint.caa)

@@ -1,22 +1,15 @@
 """Trained mode in the host: models/truepose loader, SourceNet weights for the bank, gates in Apply."""
 
-import importlib
-import sys
 from dataclasses import asdict
 
 import pytest
 import torch
 
 from graphs import CHECKPOINT
+from repo_paths import pack
 from truepose_core.models import TINY
 from truepose_core.models.checkpoint import CheckpointMeta, TruePoseCheckpoint, save_checkpoint
 from truepose_core.models.pose_guider import PoseGuider
-
-
-def pack(module: str):
-    """A module of the pack as the host imported it (the host registers only what __init__ wires)."""
-    source = next(n for n, m in sys.modules.items() if n.endswith(".nodes.source") and hasattr(m, "TruePose_EncodeSource"))
-    return importlib.import_module(source.rsplit(".", 1)[0] + "." + module)
 
 
 @pytest.fixture(scope="module")

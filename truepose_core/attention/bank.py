@@ -16,6 +16,31 @@ BlockKey = tuple[str, int, int]
 
 
 @dataclass(frozen=True)
+class RegionEmbeddings:
+    """CAA's input: one CLIP image embedding per (source image, region crop)."""
+
+    embeds: torch.Tensor  # (S, R, D)
+    present: torch.Tensor  # (S, R) bool
+    regions: tuple[str, ...]
+
+    def merged(self, other: "RegionEmbeddings", regions: Iterable[str]) -> "RegionEmbeddings":
+        if self.regions != other.regions or self.embeds.shape[-1] != other.embeds.shape[-1]:
+            raise TruePoseInputError(
+                "source", "the two sources' region embeddings come from different CLIP vision models.",
+                "encode both sources with the same clip_vision model.",
+            )
+        s = max(self.embeds.shape[0], other.embeds.shape[0])
+        embeds = self.embeds.expand(s, -1, -1).clone()
+        present = self.present.expand(s, -1).clone()
+        for region in regions:
+            if region in self.regions:
+                j = self.regions.index(region)
+                embeds[:, j] = other.embeds.expand(s, -1, -1)[:, j]
+                present[:, j] = other.present.expand(s, -1)[:, j]
+        return RegionEmbeddings(embeds, present, self.regions)
+
+
+@dataclass(frozen=True)
 class SourceBank:
     """region -> block -> one (N_r, C) token tensor per source image.
 
@@ -26,6 +51,7 @@ class SourceBank:
     tokens: Mapping[str, Mapping[BlockKey, tuple[torch.Tensor, ...]]]
     channels: Mapping[BlockKey, int]
     num_images: int
+    clip: RegionEmbeddings | None = None  # CAA region embeddings (trained mode), when encoded with CLIP vision
 
     @property
     def blocks(self) -> tuple[BlockKey, ...]:
@@ -63,18 +89,22 @@ class SourceBank:
                 "source", f"source batches differ ({self.num_images} vs {other.num_images} images).",
                 "use sources with the same number of images, or a single image.",
             )
+        regions = list(regions)
         tokens = dict(self.tokens)
         for region in regions:
             if region in other.tokens:
                 tokens[region] = other.tokens[region]
             else:
                 tokens.pop(region, None)
-        return SourceBank(tokens, self.channels, max(self.num_images, other.num_images))
+        clip = None
+        if self.clip is not None and other.clip is not None:
+            clip = self.clip.merged(other.clip, regions)
+        return SourceBank(tokens, self.channels, max(self.num_images, other.num_images), clip)
 
     def __repr__(self) -> str:
         return (
             f"SourceBank(images={self.num_images}, blocks={len(self.channels)}, "
-            f"regions={list(self.tokens)}, {self.nbytes / 2**20:.1f} MiB)"
+            f"regions={list(self.tokens)}, {self.nbytes / 2**20:.1f} MiB{', CLIP regions' if self.clip is not None else ''})"
         )
 
 

@@ -43,6 +43,8 @@ class CheckpointMeta:
     label_set: str = "lip"
     region_groups: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: dict(REGION_GROUPS))
     blocks: tuple[BlockKey, ...] | None = None
+    # CAA: {"embed_dim", "context_dim", "regions", "clip_model"} when the file holds caa.* weights
+    caa: Mapping[str, object] | None = None
 
     def source_unet_config(self) -> UNetConfig:
         return UNetConfig(**self.unet_config)  # type: ignore[arg-type]
@@ -58,6 +60,7 @@ class CheckpointMeta:
             "label_set": self.label_set,
             "region_groups": json.dumps({k: list(v) for k, v in self.region_groups.items()}),
             "blocks": json.dumps(None if self.blocks is None else [list(b) for b in self.blocks]),
+            "caa": json.dumps(None if self.caa is None else dict(self.caa)),
         }
 
     @classmethod
@@ -71,6 +74,7 @@ class CheckpointMeta:
             label_set=meta["label_set"],
             region_groups={k: tuple(v) for k, v in json.loads(meta["region_groups"]).items()},
             blocks=None if blocks is None else tuple((str(s), int(i), int(t)) for s, i, t in blocks),
+            caa=json.loads(meta.get("caa", "null")),
         )
 
 
@@ -136,7 +140,7 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> Tru
             "export it again, or copy it again completely; " + _FIX,
         ) from None
     return TruePoseCheckpoint(
-        meta=_meta(meta, path),
+        meta=_meta(meta, path, list(tensors)),
         source_unet=_part(tensors, "source_unet."),
         pose_guider=_part(tensors, "pose_guider."),
         gates=_part(tensors, GATE_PREFIX),
@@ -148,7 +152,7 @@ def _part(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.T
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
-def _meta(meta: Mapping[str, str], path: Path) -> CheckpointMeta:
+def _meta(meta: Mapping[str, str], path: Path, keys: list[str]) -> CheckpointMeta:
     if meta.get("format") != FORMAT:
         raise TruePoseInputError(INPUT, f"'{path.name}' has TruePose keys but no TruePose metadata.", _FIX)
     version = int(meta.get("format_version", "0"))
@@ -161,6 +165,8 @@ def _meta(meta: Mapping[str, str], path: Path) -> CheckpointMeta:
         parsed = CheckpointMeta.from_strings(meta)
     except (KeyError, ValueError, TypeError) as e:
         raise TruePoseInputError(INPUT, f"'{path.name}' has unreadable metadata ({e}).", _FIX) from None
+    if bool(parsed.caa) != any(k.startswith("caa.") for k in keys):
+        raise TruePoseInputError(INPUT, f"'{path.name}' has CAA metadata and CAA weights that do not go together.", _FIX)
     unknown = set(parsed.region_groups) - set(REGION_NAMES)
     if unknown:
         raise TruePoseInputError(INPUT, f"'{path.name}' uses unknown regions {sorted(unknown)}.", "update the TruePose node pack.")

@@ -160,6 +160,24 @@ class SDUNet(nn.Module):
             if hasattr(module, "key") and isinstance(getattr(module, "attn1", None), Attention)
         }
 
+    def attn2_modules(self) -> dict[BlockKey, Attention]:
+        """Every cross-attention, keyed like ComfyUI's attn2 patches."""
+        return {
+            module.key: module.attn2
+            for module in self.modules()
+            if hasattr(module, "key") and isinstance(getattr(module, "attn2", None), Attention)
+        }
+
+    def attn2_projector(self):
+        """`project(block, tokens) -> (keys, values)` with each block's own attn2 to_k / to_v (CAA)."""
+        modules = self.attn2_modules()
+
+        def project(block: BlockKey, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            attn2 = modules[block]
+            return attn2.to_k(tokens), attn2.to_v(tokens)
+
+        return project
+
     def attn1_projector(self):
         """`project(block, tokens) -> (keys, values)` with each block's own attn1 to_k / to_v."""
         modules = self.attn1_modules()

@@ -32,6 +32,7 @@ class AttentionHooks:
     record: Recorder | None = None
     replace: Replacement | None = None
     blocks: Collection[BlockKey] | None = None
+    cross: Replacement | None = None  # attn2 replacement (CAA), like ComfyUI's attn2 replace patch
     cond_or_uncond: tuple[int, ...] = (0,)
     sigma: float | None = None
 
@@ -98,8 +99,18 @@ class TransformerBlock(nn.Module):
         else:
             out = self_attention(q, k, v)
         x = attn1.to_out(out) + x
-        x = self.attn2(self.norm2(x), context) + x
+        x = self._cross_attention(self.norm2(x), context, grid, hooks) + x
         return self.ff(self.norm3(x)) + x
+
+    def _cross_attention(
+        self, n: torch.Tensor, context: torch.Tensor, grid: tuple[int, int], hooks: AttentionHooks | None
+    ) -> torch.Tensor:
+        attn2 = self.attn2
+        if hooks is None or hooks.cross is None:
+            return attn2(n, context)
+        call = AttentionCall(self.key, attn2.heads, grid, hooks.cond_or_uncond, hooks.sigma)
+        cross: SelfAttention = partial(multihead_sdpa, heads=attn2.heads)
+        return attn2.to_out(hooks.cross(attn2.to_q(n), attn2.to_k(context), attn2.to_v(context), call, cross))
 
 
 class SpatialTransformer(nn.Module):

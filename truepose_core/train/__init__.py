@@ -1,7 +1,10 @@
-"""Training TruePose (trained mode): `python -m truepose_core.train`, single process or torchrun DDP.
+"""Training TruePose (trained mode): `python -m truepose_core.train`, single process, torchrun DDP
+or `accelerate launch --multi_gpu`.
 
-Data so far: the synthetic pose-transfer set (truepose_core.synthetic) in a fixed avg-pool
-latent stand-in (train/latent.py); a DeepFashion / own-pairs reader and a real VAE are next.
+Data: the synthetic pose-transfer set, DeepFashion's pose-transfer layout or a folder of your own
+pairs (truepose_core.data). Latents: a diffusers AutoencoderKL folder (`--vae`) or, for runs
+without weights, the PixelLatent stand-in. HPFA and CAA run through the same truepose_core.attention
+code the ComfyUI nodes use.
 """
 
 from .config import TrainConfig, parse_args

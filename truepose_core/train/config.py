@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from ..models.sd_unet import UNetConfig
+from ..models.sd_unet import SD15, UNetConfig
 
 
 @dataclass
@@ -19,11 +19,17 @@ class TrainConfig:
     weight_decay: float = 1e-2
     cond_dropout: float = 0.1
     seed: int = 0
-    # data: the synthetic pose-transfer set (the only reader so far)
-    image_size: int = 64
-    dataset_length: int = 2048
-    latent_factor: int = 4  # PixelLatent stand-in for the VAE (train/latent.py)
-    # model
+    # data: "synthetic" (generated, no files), "deepfashion" or "pairs" (truepose_core.data)
+    dataset: str = "synthetic"
+    data_root: str = ""
+    data_split: str = "train"
+    image_size: int = 64  # height; width = image_width or image_size
+    image_width: int = 0
+    dataset_length: int = 2048  # synthetic only
+    # latents: a diffusers AutoencoderKL folder (e.g. sd-vae-ft-mse), else the PixelLatent stand-in
+    vae: str = ""
+    latent_factor: int = 4  # PixelLatent stand-in only (train/latent.py)
+    # model: base "sd15" = the SD1.5 UNet (use init_unet), anything else = the micro UNet below
     base: str = "synthetic-micro"
     model_channels: int = 32
     channel_mult: tuple[int, ...] = (1, 2)
@@ -31,6 +37,18 @@ class TrainConfig:
     num_heads: int = 4
     context_dim: int = 16
     init_unet: str = ""  # optional LDM/ComfyUI-key UNet safetensors for both UNets
+    hpfa: bool = True  # False: the ablation (TargetNet never reads SourceNet)
+    # CAA: region crops -> open_clip image tower (local weights file) -> region tokens in attn2
+    caa: bool = False
+    caa_lambda: float = 1e-3
+    caa_clip_model: str = "ViT-L-14"
+    caa_clip_weights: str = ""  # empty: random init (tests only: the features are not CLIP's)
+    caa_clip_image_size: int = 0  # 0: the model's own; smaller only for CPU tests
+    ema_decay: float = 0.0  # 0: no EMA; e.g. 0.9999 (the export then holds the EMA weights)
+    sample_every: int = 0  # 0: no sample grids; else a grid PNG every N steps (and at the end)
+    sample_steps: int = 25
+    sample_cfg: float = 2.5
+    sample_count: int = 4
     # runtime
     bf16: bool = False
     gradient_checkpointing: bool = False
@@ -39,12 +57,22 @@ class TrainConfig:
     resume: bool = True
     num_workers: int = 0
 
-    def unet_config(self) -> UNetConfig:
+    @property
+    def height(self) -> int:
+        return self.image_size
+
+    @property
+    def width(self) -> int:
+        return self.image_width or self.image_size
+
+    def unet_config(self, latent_channels: int) -> UNetConfig:
+        if self.base == "sd15":
+            return SD15 if latent_channels == SD15.in_channels else replace(SD15, in_channels=latent_channels, out_channels=latent_channels)
         depth = tuple(1 for _ in self.channel_mult)
         return UNetConfig(
-            in_channels=3, out_channels=3, model_channels=self.model_channels, channel_mult=tuple(self.channel_mult),
-            num_res_blocks=self.num_res_blocks, transformer_depth=depth, num_heads=self.num_heads,
-            context_dim=self.context_dim,
+            in_channels=latent_channels, out_channels=latent_channels, model_channels=self.model_channels,
+            channel_mult=tuple(self.channel_mult), num_res_blocks=self.num_res_blocks, transformer_depth=depth,
+            num_heads=self.num_heads, context_dim=self.context_dim,
         )
 
     def to_dict(self) -> dict:

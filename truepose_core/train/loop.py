@@ -1,5 +1,6 @@
-"""The training loop: epsilon-prediction MSE, condition dropout, AdamW, optional bf16 autocast and
-gradient checkpointing, DDP under torchrun, resumable state, JSON-lines loss log, export.
+"""The training loop: epsilon-prediction MSE (+ lambda_caa x CAA localisation loss), condition
+dropout, AdamW, optional bf16 autocast, gradient checkpointing and EMA, DDP under torchrun or
+accelerate, resumable state, JSON-lines loss log, sample grids, export.
 
 Every random draw of a step (timesteps, noise, dropout) comes from a generator seeded by
 (seed, step, rank), and the data order from (seed, epoch): a resumed run continues exactly.
@@ -16,8 +17,11 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 
+from ..caa import CAA_REGIONS, OpenCLIPRegionEncoder, RegionEncoder, encode_region_crops, region_crops
+from ..errors import TruePoseInputError
+from ..parsing.parsing_map import ParsingMap
 from ..synthetic.dataset import SyntheticPairs
 from .config import TrainConfig
 from .diffusion import NUM_TIMESTEPS, add_noise, alphas_cumprod
@@ -32,25 +36,85 @@ LOG_NAME = "log.jsonl"
 
 @dataclass
 class TrainResult:
-    losses: list[float] = field(default_factory=list)  # mean over ranks, every step
+    losses: list[float] = field(default_factory=list)  # total loss, mean over ranks, every step
+    caa_losses: list[float] = field(default_factory=list)
     checkpoint: Path | None = None
     target_unet: Path | None = None
     parameter_digests: list[str] = field(default_factory=list)
+    grids: list[Path] = field(default_factory=list)
 
 
-def build_model(config: TrainConfig) -> TruePoseTrainModel:
+@dataclass
+class Parts:
+    """What a run needs besides the model: built once, shared by training, grids and evaluation."""
+
+    latent: object  # PixelLatent or DiffusersVAE: encode / decode / channels / factor
+    encoder: RegionEncoder | None
+    schedule: torch.Tensor
+
+
+def build_parts(config: TrainConfig, device: torch.device) -> Parts:
+    if config.vae:
+        from .vae import DiffusersVAE
+
+        latent = DiffusersVAE.from_folder(config.vae, device)
+    else:
+        latent = PixelLatent(config.latent_factor)
+    encoder = None
+    if config.caa:
+        encoder = OpenCLIPRegionEncoder.from_file(
+            config.caa_clip_model, config.caa_clip_weights or None, device, config.caa_clip_image_size
+        )
+    return Parts(latent, encoder, alphas_cumprod())
+
+
+def build_model(config: TrainConfig, parts: Parts | None = None) -> TruePoseTrainModel:
+    parts = parts or build_parts(config, torch.device("cpu"))
     torch.manual_seed(config.seed)  # same initial weights on every rank
-    model = TruePoseTrainModel(config.unet_config(), pose_downsample=config.latent_factor)
+    model = TruePoseTrainModel(
+        config.unet_config(parts.latent.channels), pose_downsample=parts.latent.factor,
+        caa_embed_dim=parts.encoder.embed_dim if parts.encoder is not None else 0, hpfa=config.hpfa,
+    )
     if config.init_unet:
-        weights = load_file(config.init_unet)
-        model.target_unet.load_state_dict(weights)
-        model.source_unet.load_state_dict(weights)
+        weights = init_unet_weights(config.init_unet)
+        for unet in (model.target_unet, model.source_unet):
+            missing, unexpected = unet.load_state_dict(weights, strict=False)
+            if missing or unexpected:
+                raise TruePoseInputError(
+                    "init_unet", f"'{config.init_unet}' does not fit the configured UNet ({len(missing)} missing, "
+                    f"{len(unexpected)} unexpected keys, e.g. {(missing or unexpected)[:2]}).",
+                    "give an SD1.5 checkpoint (or its bare UNet) with --base sd15, or match --model-channels etc. to it.",
+                )
     model.set_gradient_checkpointing(config.gradient_checkpointing)
     return model
 
 
+def init_unet_weights(path: str) -> dict[str, torch.Tensor]:
+    """A bare UNet (ComfyUI/LDM keys) or a whole SD checkpoint (its model.diffusion_model.* part)."""
+    if not Path(path).is_file():
+        raise TruePoseInputError("init_unet", f"'{path}' does not exist.", "give the path of an SD1.5 .safetensors checkpoint.")
+    weights = load_file(path)
+    prefix = "model.diffusion_model."
+    if any(k.startswith(prefix) for k in weights):
+        weights = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+    return weights
+
+
+def build_dataset(config: TrainConfig, split: str | None = None) -> Dataset:
+    """The synthetic set's held-out split is the same generator under another seed."""
+    if config.dataset == "synthetic":
+        seed = config.seed if (split or config.data_split) == "train" else config.seed + 7919
+        return SyntheticPairs(config.dataset_length, config.width, config.height, seed)
+    from ..data import open_dataset
+
+    return open_dataset(
+        config.dataset, config.data_root, split or config.data_split, config.height, config.width,
+        length=config.dataset_length, seed=config.seed,
+    )
+
+
 def _loader(config: TrainConfig, runtime: Runtime) -> tuple[DataLoader, DistributedSampler | None]:
-    dataset = SyntheticPairs(config.dataset_length, config.image_size, config.image_size, config.seed)
+    dataset = build_dataset(config)
     if runtime.distributed:
         sampler = DistributedSampler(dataset, runtime.world_size, runtime.rank, shuffle=True, seed=config.seed, drop_last=True)
     else:
@@ -66,7 +130,7 @@ def _batches(loader: DataLoader, sampler: DistributedSampler | None, config: Tra
     """Endless batches, starting where step `start_step` of an uninterrupted run would be."""
     per_epoch = len(loader)
     if per_epoch == 0:
-        raise ValueError("dataset_length is smaller than one batch per process")
+        raise ValueError("the dataset is smaller than one batch per process")
     epoch, skip = divmod(start_step, per_epoch)
     while True:
         if sampler is not None:
@@ -80,61 +144,104 @@ def _batches(loader: DataLoader, sampler: DistributedSampler | None, config: Tra
         epoch, skip = epoch + 1, 0
 
 
-def _step_loss(model, batch: dict, step: int, config: TrainConfig, runtime: Runtime, latent: PixelLatent, schedule) -> torch.Tensor:
+def region_inputs(batch: dict, encoder: RegionEncoder | None, keep: torch.Tensor, device: torch.device):
+    """CAA inputs of a batch: (region embeddings (B, R, D), present (B, R)), or (None, None)."""
+    if encoder is None:
+        return None, None
+    crops = region_crops(batch["source_image"].to(device), ParsingMap(batch["source_parsing"].to(device)), CAA_REGIONS, encoder.image_size)
+    return encode_region_crops(encoder, crops), crops.present & keep.view(-1, 1).bool()
+
+
+def _step_loss(model, batch: dict, step: int, config: TrainConfig, runtime: Runtime, parts: Parts) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed((config.seed * 1_000_003 + step) * 1009 + runtime.rank)
     device = runtime.device
-    source = latent.encode(batch["source_image"].to(device))
-    target = latent.encode(batch["target_image"].to(device))
+    with torch.no_grad():
+        source = parts.latent.encode(batch["source_image"].to(device))
+        target = parts.latent.encode(batch["target_image"].to(device))
     pose = batch["target_pose"].to(device)
     b = target.shape[0]
     noise = torch.randn(target.shape, generator=g).to(device)
     timesteps = torch.randint(0, NUM_TIMESTEPS, (b,), generator=g).to(device)
-    # Condition dropout: a dropped row sees a blank source and a blank skeleton (what CFG's
-    # unconditional half approximates at sampling time).
-    keep = (torch.rand(b, generator=g) >= config.cond_dropout).to(device, source.dtype).view(b, 1, 1, 1)
-    noisy = add_noise(target, noise, timesteps, schedule)
+    # Condition dropout: a dropped row reads no source region (its parsing is all background), sees
+    # a blank skeleton and no region token: exactly CFG's unconditional half at sampling time.
+    keep = (torch.rand(b, generator=g) >= config.cond_dropout).to(device)
+    embeds, present = region_inputs(batch, parts.encoder, keep, device)
+    noisy = add_noise(target, noise, timesteps, parts.schedule)
+    source_parsing = batch["source_parsing"].to(device) * keep.view(b, 1, 1).to(torch.uint8)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
-        prediction = model(source * keep, batch["source_parsing"].to(device), noisy, timesteps.float(), pose * keep)
-    return F.mse_loss(prediction.float(), noise)
+        prediction, caa_loss = model(
+            source, source_parsing, noisy, timesteps.float(), pose * keep.view(b, 1, 1, 1).to(pose.dtype),
+            embeds, present, batch["target_parsing"].to(device) if present is not None else None,
+        )
+    mse = F.mse_loss(prediction.float(), noise)
+    return mse + config.caa_lambda * caa_loss.float(), caa_loss.detach()
 
 
 def train(config: TrainConfig) -> TrainResult:
     runtime = init_runtime()
     out_dir = Path(config.out_dir)
-    model = build_model(config).to(runtime.device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    start_step = _resume(model, optimizer, out_dir / STATE_NAME, runtime) if config.resume else 0
-    wrapped = DistributedDataParallel(model, find_unused_parameters=True) if runtime.distributed else model
+    parts = build_parts(config, runtime.device)
+    model = build_model(config, parts).to(runtime.device)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=config.weight_decay)
+    ema = None
+    if config.ema_decay > 0:
+        from .ema import EMA
+
+        ema = EMA(model, config.ema_decay)
+    start_step = _resume(model, optimizer, ema, out_dir / STATE_NAME, runtime) if config.resume else 0
     # find_unused_parameters: SourceNet's layers after its last attn1 (and its output head) get no gradient.
+    wrapped = DistributedDataParallel(model, find_unused_parameters=True) if runtime.distributed else model
     loader, sampler = _loader(config, runtime)
-    latent, schedule = PixelLatent(config.latent_factor), alphas_cumprod()
     result = TrainResult()
     if runtime.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     batches = _batches(loader, sampler, config, start_step)
     for step in range(start_step, config.steps):
-        loss = _step_loss(wrapped, next(batches), step, config, runtime, latent, schedule)
+        loss, caa_loss = _step_loss(wrapped, next(batches), step, config, runtime, parts)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if ema is not None:
+            ema.update(model)
         result.losses.append(mean_across_ranks(loss, runtime))
-        if runtime.is_main and ((step + 1) % config.log_every == 0 or step + 1 == config.steps):
-            _log(out_dir, step + 1, result.losses, config, time.perf_counter() - started)
-        if (step + 1) % config.save_every == 0 and step + 1 < config.steps:
-            _save_state(model, optimizer, step + 1, config, out_dir, runtime)
-    _save_state(model, optimizer, max(config.steps, start_step), config, out_dir, runtime)
+        result.caa_losses.append(mean_across_ranks(caa_loss, runtime))
+        done = step + 1
+        if runtime.is_main and (done % config.log_every == 0 or done == config.steps):
+            _log(out_dir, done, result, config, time.perf_counter() - started)
+        if done % config.save_every == 0 and done < config.steps:
+            _save_state(model, optimizer, ema, done, config, out_dir, runtime)
+        if runtime.is_main and config.sample_every and (done % config.sample_every == 0 or done == config.steps):
+            result.grids.append(_grid(model, ema, config, parts, runtime, out_dir, done))
+    _save_state(model, optimizer, ema, max(config.steps, start_step), config, out_dir, runtime)
     result.parameter_digests = parameter_digests(model, runtime)
     if runtime.is_main:
-        result.checkpoint, result.target_unet = export(model, out_dir, config.base)
+        if ema is not None:
+            with ema.applied(model):
+                result.checkpoint, result.target_unet = export(model, out_dir, config.base, config.caa_clip_model if config.caa else "")
+        else:
+            result.checkpoint, result.target_unet = export(model, out_dir, config.base, config.caa_clip_model if config.caa else "")
         _append(out_dir, {"event": "done", "parameter_digests": result.parameter_digests, "checkpoint": str(result.checkpoint)})
     shutdown(runtime)
     return result
 
 
-def _log(out_dir: Path, step: int, losses: list[float], config: TrainConfig, seconds: float) -> None:
-    window = losses[-config.log_every:]
+def _grid(model, ema, config: TrainConfig, parts: Parts, runtime: Runtime, out_dir: Path, step: int) -> Path:
+    from .samples import write_sample_grid
+
+    path = out_dir / "samples" / f"step_{step:07d}.png"
+    if ema is not None:
+        with ema.applied(model):
+            return write_sample_grid(path, model, config, parts, runtime.device)
+    return write_sample_grid(path, model, config, parts, runtime.device)
+
+
+def _log(out_dir: Path, step: int, result: TrainResult, config: TrainConfig, seconds: float) -> None:
+    window = result.losses[-config.log_every:]
     record = {"step": step, "loss": sum(window) / len(window), "lr": config.lr, "seconds": round(seconds, 2)}
+    if config.caa:
+        caa = result.caa_losses[-config.log_every:]
+        record["caa_loss"] = sum(caa) / len(caa)
     _append(out_dir, record)
     print(json.dumps(record), flush=True)
 
@@ -144,18 +251,22 @@ def _append(out_dir: Path, record: dict) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def _save_state(model, optimizer, step: int, config: TrainConfig, out_dir: Path, runtime: Runtime) -> None:
+def _save_state(model, optimizer, ema, step: int, config: TrainConfig, out_dir: Path, runtime: Runtime) -> None:
     if runtime.is_main:
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step, "config": config.to_dict()}
+        if ema is not None:
+            state["ema"] = ema.state_dict()
         tmp = out_dir / (STATE_NAME + ".tmp")
         torch.save(state, tmp)
         tmp.replace(out_dir / STATE_NAME)  # never leave a half-written state behind
 
 
-def _resume(model, optimizer, path: Path, runtime: Runtime) -> int:
+def _resume(model, optimizer, ema, path: Path, runtime: Runtime) -> int:
     if not path.is_file():
         return 0
     state = torch.load(path, map_location=runtime.device, weights_only=True)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
+    if ema is not None and "ema" in state:
+        ema.load_state_dict(state["ema"])
     return int(state["step"])

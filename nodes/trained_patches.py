@@ -1,0 +1,170 @@
+"""Trained mode on the sampler's MODEL clone: the pose guider after input block 0
+(input_block_patch) and CAA's region tokens in every attn2 (attn2 replace)."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+
+from ..truepose_core.attention import AttentionCall, SourceBank
+from ..truepose_core.attention.caa import CAAAttention
+from ..truepose_core.caa import CAAProjection
+from ..truepose_core.models.checkpoint import TruePoseCheckpoint
+from ..truepose_core.models.pose_guider import PoseGuider
+from .errors import input_error
+from .sourcenet import SOURCE_PASS_FLAG
+from .unet_blocks import attn2_modules, token_grid
+
+NODE = "TruePose_Apply"
+_ASPECT_TOLERANCE = 0.02
+
+
+class PoseGuiderPatch:
+    """input_block_patch: h + guider(skeleton) at ("input", 0); CFG's uncond rows get the guider
+    of a blank skeleton, as the dropped rows did in training."""
+
+    truepose_patch = True
+
+    def __init__(self, guider: PoseGuider, skeleton: torch.Tensor) -> None:
+        self.guider = guider.eval().requires_grad_(False)
+        self.skeleton = skeleton  # (F, 3, H, W) in [0, 1]
+        self._guiders: dict[tuple[torch.device, torch.dtype], PoseGuider] = {}
+        self._features: dict[tuple, torch.Tensor] = {}
+
+    def __deepcopy__(self, memo):
+        return self  # ModelPatcher.clone() deep-copies model_options: share, don't copy
+
+    def release(self) -> None:
+        self._features.clear()
+        self._guiders.clear()
+
+    def __call__(self, h: torch.Tensor, transformer_options: dict) -> torch.Tensor:
+        if tuple(transformer_options.get("block", ())) != ("input", 0) or transformer_options.get(SOURCE_PASS_FLAG):
+            return h
+        chunks = tuple(transformer_options.get("cond_or_uncond", (0,))) or (0,)
+        key = (tuple(h.shape), chunks, h.device, h.dtype)
+        if key not in self._features:
+            self._features[key] = self._compute(h, chunks)
+        return h + self._features[key]
+
+    def _compute(self, h: torch.Tensor, chunks: tuple[int, ...]) -> torch.Tensor:
+        b, _, lh, lw = h.shape
+        if b % len(chunks):
+            chunks = (0,)
+        per_chunk = b // len(chunks)
+        frames = self.skeleton.shape[0]
+        if frames not in (1, per_chunk):
+            raise input_error(NODE, "pose_image", f"{frames} pose images for a latent batch of {per_chunk}.", "give one pose image, or one per latent.")
+        sh, sw = self.skeleton.shape[-2:]
+        if abs(sh / sw - lh / lw) > _ASPECT_TOLERANCE * (lh / lw):
+            raise input_error(
+                NODE, "pose_image", f"the pose image is {sw}x{sh} but the latent is {lw * 8}x{lh * 8} (another aspect ratio).",
+                "render the pose at the output image size (Render Pose width/height = Empty Latent Image size).",
+            )
+        guider = self._guider(h.device, h.dtype)
+        ds = guider.downsample
+        skeleton = F.interpolate(self.skeleton.to(h.device, h.dtype), size=(lh * ds, lw * ds), mode="bilinear", antialias=True)
+        with torch.no_grad():
+            cond = guider(skeleton).expand(per_chunk, -1, -1, -1)
+            uncond = guider(torch.zeros_like(skeleton[:1])).expand(per_chunk, -1, -1, -1)
+        return torch.cat([uncond if c == 1 else cond for c in chunks])
+
+    def _guider(self, device: torch.device, dtype: torch.dtype) -> PoseGuider:
+        key = (device, dtype)
+        if key not in self._guiders:
+            self._guiders[key] = copy.deepcopy(self.guider).to(device, dtype)
+        return self._guiders[key]
+
+
+class CAAAttn2Replace:
+    """attn2 replace: the host's cross-attention plus CAA's region-token branch."""
+
+    truepose_patch = True
+
+    def __init__(self, runtime: CAAAttention) -> None:
+        self.runtime = runtime
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def release(self) -> None:
+        self.runtime.release()
+
+    def __call__(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, extra_options: dict) -> torch.Tensor:
+        from comfy.ldm.modules import attention
+
+        heads = extra_options["n_heads"]
+        block = extra_options["block"]
+        sigmas = extra_options.get("sigmas")
+        call = AttentionCall(
+            block=(block[0], block[1], extra_options.get("block_index", 0)),
+            heads=heads,
+            grid=token_grid(extra_options, q.shape[1]),
+            cond_or_uncond=tuple(extra_options.get("cond_or_uncond", (0,))),
+            sigma=float(sigmas.max()) if sigmas is not None else None,
+        )
+
+        def cross_attention(q_, k_, v_):
+            return attention.optimized_attention(
+                q_, k_, v_, heads, attn_precision=extra_options.get("attn_precision"), transformer_options=extra_options
+            )
+
+        return self.runtime(q, k, v, call, cross_attention)
+
+
+def pose_guider_patch(checkpoint: TruePoseCheckpoint, pose_image: torch.Tensor) -> PoseGuiderPatch:
+    guider = PoseGuider(**checkpoint.meta.pose_guider)
+    guider.load_state_dict(checkpoint.pose_guider)
+    return PoseGuiderPatch(guider, pose_image[..., :3].movedim(-1, 1).float().cpu())
+
+
+def caa_patch(model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank, strengths: dict[str, float],
+              uncond_reads_source: bool) -> CAAAttn2Replace:
+    meta = checkpoint.meta.caa or {}
+    clip = source.clip
+    if clip is None:
+        raise input_error(
+            NODE, "source", f"this TruePose model was trained with CAA (CLIP {meta.get('clip_model') or 'vision'} region tokens), "
+            "but the source was encoded without a CLIP vision model.",
+            "connect a Load CLIP Vision node to Encode Source's clip_vision input, or set caa_strength to 0.",
+        )
+    if clip.embeds.shape[-1] != meta["embed_dim"]:
+        raise input_error(
+            NODE, "source", f"the source's CLIP embeddings have {clip.embeds.shape[-1]} dimensions; the checkpoint's CAA expects "
+            f"{meta['embed_dim']} ({meta.get('clip_model') or 'its CLIP model'}).",
+            "encode the source with the CLIP vision model the checkpoint was trained with.",
+        )
+    modules = attn2_modules(model_patcher, NODE)
+    context_dim = next(iter(modules.values())).to_k.in_features
+    if context_dim != meta["context_dim"]:
+        raise input_error(NODE, "truepose_model", f"its CAA tokens are {meta['context_dim']} wide; this MODEL's cross-attention takes {context_dim}.",
+                          "use the base model the TruePose checkpoint was trained from.")
+    projection = CAAProjection(meta["embed_dim"], meta["context_dim"], tuple(meta["regions"]))
+    projection.load_state_dict(checkpoint.caa)
+    with torch.no_grad():
+        tokens = projection(clip.embeds.float())
+
+    def project(block, region_tokens: torch.Tensor):
+        module = modules[block]
+        return module.to_k(region_tokens), module.to_v(region_tokens)
+
+    runtime = CAAAttention(tokens, clip.present, clip.regions, strengths, project, uncond_reads_source)
+    return CAAAttn2Replace(runtime)
+
+
+def install_trained_mode(patched, model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank, pose_image,
+                         caa_strengths: dict[str, float], uncond_reads_source: bool) -> list:
+    """Adds the pose guider and CAA patches to `patched` (already a clone). -> what to release after a run."""
+    installed: list = []
+    if pose_image is not None:
+        patch = pose_guider_patch(checkpoint, pose_image)
+        patched.set_model_input_block_patch(patch)
+        installed.append(patch)
+    if checkpoint.meta.caa and any(s > 0 for s in caa_strengths.values()):
+        patch = caa_patch(model_patcher, checkpoint, source, caa_strengths, uncond_reads_source)
+        for section, block_id, index in attn2_modules(model_patcher, NODE):
+            patched.set_model_attn2_replace(patch, section, block_id, index)
+        installed.append(patch)
+    return installed
