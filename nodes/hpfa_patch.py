@@ -4,50 +4,14 @@ from __future__ import annotations
 
 import torch
 
-from ..truepose_core.attention import AttentionCall, BlockKey, HPFAConfig, SourceBank, TruePoseAttention
+from ..truepose_core.attention import BlockKey, HPFAConfig, SourceBank, TruePoseAttention
 from ..truepose_core.parsing import ParsingMap
+from .attention_patch import AttentionPatch
 from .errors import input_error
-from .unet_blocks import attn1_modules, token_grid
+from .unet_blocks import attn1_modules
 
 NODE = "TruePose_Apply"
 WRAPPER_KEY = "truepose"
-
-
-class TruePoseAttnReplace:
-    """attn1 replace: (q, k, v, extra_options) -> attention output, for every patched block."""
-
-    truepose_patch = True
-
-    def __init__(self, runtime: TruePoseAttention) -> None:
-        self.runtime = runtime
-
-    def __deepcopy__(self, memo):
-        # ModelPatcher.clone() deep-copies model_options: share the (immutable) bank, don't copy it.
-        return self
-
-    def release(self) -> None:
-        self.runtime.release()
-
-    def __call__(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, extra_options: dict) -> torch.Tensor:
-        from comfy.ldm.modules import attention
-
-        heads = extra_options["n_heads"]
-        block = extra_options["block"]
-        sigmas = extra_options.get("sigmas")
-        call = AttentionCall(
-            block=(block[0], block[1], extra_options.get("block_index", 0)),
-            heads=heads,
-            grid=token_grid(extra_options, q.shape[1]),
-            cond_or_uncond=tuple(extra_options.get("cond_or_uncond", (0,))),
-            sigma=float(sigmas.max()) if sigmas is not None else None,
-        )
-
-        def self_attention(q_, k_, v_):
-            return attention.optimized_attention(
-                q_, k_, v_, heads, attn_precision=extra_options.get("attn_precision"), transformer_options=extra_options
-            )
-
-        return self.runtime(q, k, v, call, self_attention)
 
 
 def _check_architecture(bank: SourceBank, modules: dict[BlockKey, torch.nn.Module]) -> None:
@@ -76,7 +40,7 @@ def apply_truepose(
         return module.to_k(tokens), module.to_v(tokens)
 
     runtime = TruePoseAttention(bank, config, project, target_layout, observer)
-    patch = TruePoseAttnReplace(runtime)
+    patch = AttentionPatch(runtime)
     for section, block_id, index in bank.blocks:
         patched.set_model_attn1_replace(patch, section, block_id, index)
     release_after_each_run(patched, patch)

@@ -8,14 +8,15 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from ..truepose_core.attention import AttentionCall, SourceBank
+from ..truepose_core.attention import SourceBank
 from ..truepose_core.attention.caa import CAAAttention
 from ..truepose_core.caa import CAAProjection
 from ..truepose_core.models.checkpoint import TruePoseCheckpoint
 from ..truepose_core.models.pose_guider import PoseGuider
+from .attention_patch import AttentionPatch
 from .errors import input_error
 from .sourcenet import SOURCE_PASS_FLAG
-from .unet_blocks import attn2_modules, token_grid
+from .unet_blocks import attn2_modules
 
 NODE = "TruePose_Apply"
 _ASPECT_TOLERANCE = 0.02
@@ -78,42 +79,6 @@ class PoseGuiderPatch:
         return self._guiders[key]
 
 
-class CAAAttn2Replace:
-    """attn2 replace: the host's cross-attention plus CAA's region-token branch."""
-
-    truepose_patch = True
-
-    def __init__(self, runtime: CAAAttention) -> None:
-        self.runtime = runtime
-
-    def __deepcopy__(self, memo):
-        return self
-
-    def release(self) -> None:
-        self.runtime.release()
-
-    def __call__(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, extra_options: dict) -> torch.Tensor:
-        from comfy.ldm.modules import attention
-
-        heads = extra_options["n_heads"]
-        block = extra_options["block"]
-        sigmas = extra_options.get("sigmas")
-        call = AttentionCall(
-            block=(block[0], block[1], extra_options.get("block_index", 0)),
-            heads=heads,
-            grid=token_grid(extra_options, q.shape[1]),
-            cond_or_uncond=tuple(extra_options.get("cond_or_uncond", (0,))),
-            sigma=float(sigmas.max()) if sigmas is not None else None,
-        )
-
-        def cross_attention(q_, k_, v_):
-            return attention.optimized_attention(
-                q_, k_, v_, heads, attn_precision=extra_options.get("attn_precision"), transformer_options=extra_options
-            )
-
-        return self.runtime(q, k, v, call, cross_attention)
-
-
 def pose_guider_patch(checkpoint: TruePoseCheckpoint, pose_image: torch.Tensor) -> PoseGuiderPatch:
     guider = PoseGuider(**checkpoint.meta.pose_guider)
     guider.load_state_dict(checkpoint.pose_guider)
@@ -121,7 +86,7 @@ def pose_guider_patch(checkpoint: TruePoseCheckpoint, pose_image: torch.Tensor) 
 
 
 def caa_patch(model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank, strengths: dict[str, float],
-              uncond_reads_source: bool) -> CAAAttn2Replace:
+              uncond_reads_source: bool) -> AttentionPatch:
     meta = checkpoint.meta.caa or {}
     clip = source.clip
     if clip is None:
@@ -151,7 +116,7 @@ def caa_patch(model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank,
         return module.to_k(region_tokens), module.to_v(region_tokens)
 
     runtime = CAAAttention(tokens, clip.present, clip.regions, strengths, project, uncond_reads_source)
-    return CAAAttn2Replace(runtime)
+    return AttentionPatch(runtime)
 
 
 def install_trained_mode(patched, model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank, pose_image,

@@ -44,13 +44,13 @@ def test_comfyui_patches_and_training_hooks_compute_the_same_model(host):
     caa_scales = {r: 0.8 for r in CAA_REGIONS}
     skeleton = item["target_pose"][None]
 
-    hpfa_patch, trained = pack("hpfa_patch"), pack("trained_patches")
+    patch, trained = pack("attention_patch").AttentionPatch, pack("trained_patches")
     patcher_like = SimpleNamespace(model=SimpleNamespace(diffusion_model=theirs))  # what the block discovery reads
     comfy_attn1 = pack("unet_blocks").attn1_modules(patcher_like, "test")
     comfy_attn2 = pack("unet_blocks").attn2_modules(patcher_like, "test")
     comfy_hpfa = TruePoseAttention(bank, config, lambda b, t: (comfy_attn1[b].to_k(t), comfy_attn1[b].to_v(t)))
     comfy_caa = CAAAttention(tokens, present, CAA_REGIONS, caa_scales, lambda b, t: (comfy_attn2[b].to_k(t), comfy_attn2[b].to_v(t)))
-    attn1_patch, attn2_patch = hpfa_patch.TruePoseAttnReplace(comfy_hpfa), trained.CAAAttn2Replace(comfy_caa)
+    attn1_patch, attn2_patch = patch(comfy_hpfa), patch(comfy_caa)
     options = {
         "patches_replace": {"attn1": {k: attn1_patch for k in comfy_attn1}, "attn2": {k: attn2_patch for k in comfy_attn2}},
         "patches": {"input_block_patch": [trained.PoseGuiderPatch(guider, skeleton)]},

@@ -71,7 +71,7 @@ def _image(rgb: np.ndarray) -> torch.Tensor:
 
 class SyntheticPairs(Dataset):
     """Items: source_image, target_image, target_pose (3, H, W) float in [0, 1]; source_parsing,
-    target_parsing (H, W) uint8 LIP ids; target_keypoints (18, 2) float pixels."""
+    target_parsing (H, W) uint8 LIP ids; source_keypoints, target_keypoints (18, 2) float pixels."""
 
     def __init__(self, length: int, width: int = 64, height: int = 64, seed: int = 0) -> None:
         self.length, self.width, self.height, self.seed = length, width, height, seed
@@ -92,6 +92,7 @@ class SyntheticPairs(Dataset):
         return {
             "source_image": _image(source_rgb),
             "source_parsing": torch.from_numpy(source_labels),
+            "source_keypoints": torch.from_numpy(source_k),
             "target_image": _image(target_rgb),
             "target_pose": _image(skeleton),
             "target_keypoints": torch.from_numpy(target_k),
