@@ -175,3 +175,10 @@ def test_a_caa_run_logs_its_loss_and_exports_the_projections(tmp_path):
     meta = checkpoint.meta.caa
     assert meta["clip_model"] == "ViT-B-32" and meta["embed_dim"] == 512 and meta["context_dim"] == 16
     CAAProjection(meta["embed_dim"], meta["context_dim"], meta["regions"]).load_state_dict(checkpoint.caa)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_runs_give_finite_decreasing_losses(tmp_path, precision):
+    result = train(TrainConfig(out_dir=str(tmp_path), steps=20, **{**FAST, precision: True}))
+    assert all(torch.isfinite(torch.tensor(result.losses)))
+    assert sum(result.losses[-5:]) < sum(result.losses[:5])

@@ -51,6 +51,7 @@ class TrainConfig:
     sample_count: int = 4
     # runtime
     bf16: bool = False
+    fp16: bool = False  # with dynamic loss scaling; prefer bf16 where supported
     gradient_checkpointing: bool = False
     log_every: int = 10
     save_every: int = 500

@@ -1,5 +1,5 @@
 """The training loop: epsilon-prediction MSE (+ lambda_caa x CAA localisation loss), condition
-dropout, AdamW, optional bf16 autocast, gradient checkpointing and EMA, DDP under torchrun or
+dropout, AdamW, optional bf16 / fp16 autocast (fp16 with loss scaling), gradient checkpointing and EMA, DDP under torchrun or
 accelerate, resumable state, JSON-lines loss log, sample grids, export.
 
 Every random draw of a step (timesteps, noise, dropout) comes from a generator seeded by
@@ -168,7 +168,7 @@ def _step_loss(model, batch: dict, step: int, config: TrainConfig, runtime: Runt
     embeds, present = region_inputs(batch, parts.encoder, keep, device)
     noisy = add_noise(target, noise, timesteps, parts.schedule)
     source_parsing = batch["source_parsing"].to(device) * keep.view(b, 1, 1).to(torch.uint8)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
+    with torch.autocast(device.type, dtype=torch.float16 if config.fp16 else torch.bfloat16, enabled=config.bf16 or config.fp16):
         prediction, caa_loss = model(
             source, source_parsing, noisy, timesteps.float(), pose * keep.view(b, 1, 1, 1).to(pose.dtype),
             embeds, present, batch["target_parsing"].to(device) if present is not None else None,
@@ -183,12 +183,15 @@ def train(config: TrainConfig) -> TrainResult:
     parts = build_parts(config, runtime.device)
     model = build_model(config, parts).to(runtime.device)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=config.weight_decay)
+    if config.bf16 and config.fp16:
+        raise TruePoseInputError("fp16", "both bf16 and fp16 are on.", "pick one (bf16 where the GPU supports it).")
+    scaler = torch.amp.GradScaler(runtime.device.type, enabled=config.fp16)  # a no-op unless fp16
     ema = None
     if config.ema_decay > 0:
         from .ema import EMA
 
         ema = EMA(model, config.ema_decay)
-    start_step = _resume(model, optimizer, ema, out_dir / STATE_NAME, runtime) if config.resume else 0
+    start_step = _resume(model, optimizer, ema, scaler, out_dir / STATE_NAME, runtime) if config.resume else 0
     # find_unused_parameters: SourceNet's layers after its last attn1 (and its output head) get no gradient.
     wrapped = DistributedDataParallel(model, find_unused_parameters=True) if runtime.distributed else model
     loader, sampler = _loader(config, runtime)
@@ -200,8 +203,9 @@ def train(config: TrainConfig) -> TrainResult:
     for step in range(start_step, config.steps):
         loss, caa_loss = _step_loss(wrapped, next(batches), step, config, runtime, parts)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
         if ema is not None:
             ema.update(model)
         result.losses.append(mean_across_ranks(loss, runtime))
@@ -210,10 +214,10 @@ def train(config: TrainConfig) -> TrainResult:
         if runtime.is_main and (done % config.log_every == 0 or done == config.steps):
             _log(out_dir, done, result, config, time.perf_counter() - started)
         if done % config.save_every == 0 and done < config.steps:
-            _save_state(model, optimizer, ema, done, config, out_dir, runtime)
+            _save_state(model, optimizer, ema, scaler, done, config, out_dir, runtime)
         if runtime.is_main and config.sample_every and (done % config.sample_every == 0 or done == config.steps):
             result.grids.append(_grid(model, ema, config, parts, runtime, out_dir, done))
-    _save_state(model, optimizer, ema, max(config.steps, start_step), config, out_dir, runtime)
+    _save_state(model, optimizer, ema, scaler, max(config.steps, start_step), config, out_dir, runtime)
     result.parameter_digests = parameter_digests(model, runtime)
     if runtime.is_main:
         if ema is not None:
@@ -251,17 +255,19 @@ def _append(out_dir: Path, record: dict) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def _save_state(model, optimizer, ema, step: int, config: TrainConfig, out_dir: Path, runtime: Runtime) -> None:
+def _save_state(model, optimizer, ema, scaler, step: int, config: TrainConfig, out_dir: Path, runtime: Runtime) -> None:
     if runtime.is_main:
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step, "config": config.to_dict()}
         if ema is not None:
             state["ema"] = ema.state_dict()
+        if scaler.is_enabled():
+            state["scaler"] = scaler.state_dict()
         tmp = out_dir / (STATE_NAME + ".tmp")
         torch.save(state, tmp)
         tmp.replace(out_dir / STATE_NAME)  # never leave a half-written state behind
 
 
-def _resume(model, optimizer, ema, path: Path, runtime: Runtime) -> int:
+def _resume(model, optimizer, ema, scaler, path: Path, runtime: Runtime) -> int:
     if not path.is_file():
         return 0
     state = torch.load(path, map_location=runtime.device, weights_only=True)
@@ -269,4 +275,6 @@ def _resume(model, optimizer, ema, path: Path, runtime: Runtime) -> int:
     optimizer.load_state_dict(state["optimizer"])
     if ema is not None and "ema" in state:
         ema.load_state_dict(state["ema"])
+    if scaler.is_enabled() and "scaler" in state:
+        scaler.load_state_dict(state["scaler"])
     return int(state["step"])
