@@ -182,3 +182,11 @@ def test_mixed_precision_runs_give_finite_decreasing_losses(tmp_path, precision)
     result = train(TrainConfig(out_dir=str(tmp_path), steps=20, **{**FAST, precision: True}))
     assert all(torch.isfinite(torch.tensor(result.losses)))
     assert sum(result.losses[-5:]) < sum(result.losses[:5])
+
+
+def test_cli_reports_bad_data_without_a_traceback(tmp_path):
+    command = [sys.executable, "-m", "truepose_core.train", "--dataset", "deepfashion", "--data-root", str(tmp_path / "none"),
+               "--out-dir", str(tmp_path / "run"), "--steps", "1"]
+    done = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "data_root" in done.stderr and "Fix:" in done.stderr and "Traceback" not in done.stderr
