@@ -16,12 +16,7 @@ from truepose_core.parsing.parsing_map import ParsingMap
 from truepose_core.synthetic.dataset import SyntheticPairs
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_region_crops_are_square_neutral_outside_and_flag_absent_regions():

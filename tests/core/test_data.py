@@ -22,12 +22,7 @@ LABELS = ("source_parsing", "target_parsing")
 POINTS = ("source_keypoints", "target_keypoints")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -23,12 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FACE, UPPER, LOWER = REGION_GROUPS["face"][0], REGION_GROUPS["upper"][0], REGION_GROUPS["lower"][0]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def smooth_images(n: int, size: int = 64, seed: int = 0) -> torch.Tensor:

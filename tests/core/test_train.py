@@ -22,12 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FAST = dict(image_size=32, latent_factor=4, batch_size=4, dataset_length=64, lr=1e-3, log_every=5)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny ops: threads only add contention on a shared CI box
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_pose_guider_starts_at_zero_and_reaches_latent_resolution():
