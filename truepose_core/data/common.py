@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import torch
 from PIL import Image
+from torch.utils.data import Dataset
 
 from ..errors import TruePoseInputError
 from ..parsing.labels import get_label_set, to_lip
@@ -174,3 +175,23 @@ def load_side(image_path: Path, parsing_path: Path, points: np.ndarray, points_h
     labels = load_parsing(parsing_path, label_set)
     points = scale_keypoints(points, points_hw or rgb.shape[:2], height, width)
     return resize_rgb(rgb, height, width), resize_labels(labels, height, width), points
+
+
+class PairReader(Dataset):
+    """A list of (source, target) names, each read by `_side` at (height, width)."""
+
+    pairs: list[tuple[str, str]]
+    height: int
+    width: int
+
+    def _side(self, name: str) -> Side:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if not 0 <= index < len(self.pairs):
+            raise IndexError(index)
+        source, target = self.pairs[index]
+        return pair_item(self._side(source), self._side(target), self.height, self.width)

@@ -17,11 +17,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch.utils.data import Dataset
 
 from ..pose.skeleton import NUM_KEYPOINTS
-from .common import Side, data_error, load_side, pair_item, read_csv, require_all, require_file, require_folder
+from .common import PairReader, Side, data_error, load_side, read_csv, require_all, require_file, require_folder
 
 PAIRS = "fasion-resize-pairs-{split}.csv"
 ANNOTATION = "fasion-resize-annotation-{split}.csv"
@@ -55,7 +53,7 @@ def read_annotation(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-class DeepFashionPairs(Dataset):
+class DeepFashionPairs(PairReader):
     """DeepFashion pose-transfer pairs as SyntheticPairs items, resized to (height, width)."""
 
     def __init__(
@@ -100,17 +98,8 @@ class DeepFashionPairs(Dataset):
     def _parsing_name(name: str) -> str:
         return Path(name).with_suffix(".png").as_posix()
 
-    def __len__(self) -> int:
-        return len(self.pairs)
-
     def _side(self, name: str) -> Side:
         return load_side(
             self.image_dir / name, self.parsing_dir / self._parsing_name(name), self.keypoints[name], self.annotation_size,
             self.height, self.width, self.label_set,
         )
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        if not 0 <= index < len(self.pairs):
-            raise IndexError(index)
-        source, target = self.pairs[index]
-        return pair_item(self._side(source), self._side(target), self.height, self.width)

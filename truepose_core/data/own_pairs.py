@@ -15,12 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch.utils.data import Dataset
 
 from ..errors import TruePoseInputError
 from ..pose import parse_pose_keypoint
-from .common import Side, data_error, load_side, pair_item, read_csv, require_all, require_folder
+from .common import PairReader, Side, data_error, load_side, read_csv, require_all, require_folder
 
 PAIRS = "pairs.csv"
 _EXAMPLE = "`python -m truepose_core.data.write_synthetic DIR` writes an example of the layout"
@@ -50,7 +48,7 @@ def read_pose(path: Path) -> tuple[np.ndarray, tuple[int, int] | None]:
     return frame.people[0].body.astype(np.float32), canvas
 
 
-class OwnPairs(Dataset):
+class OwnPairs(PairReader):
     """The user's pairs as SyntheticPairs items, resized to (height, width)."""
 
     def __init__(self, root: str | Path, height: int, width: int, split: str | None = None, label_set: str = "lip") -> None:
@@ -77,18 +75,9 @@ class OwnPairs(Dataset):
     def _with(name: str, suffix: str | None) -> str:
         return Path(name).with_suffix(suffix).as_posix() if suffix else name
 
-    def __len__(self) -> int:
-        return len(self.pairs)
-
     def _side(self, name: str) -> Side:
         points, canvas = read_pose(self.root / "poses" / self._with(name, ".json"))
         return load_side(
             self.root / "images" / name, self.root / "parsing" / self._with(name, ".png"), points, canvas,
             self.height, self.width, self.label_set,
         )
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        if not 0 <= index < len(self.pairs):
-            raise IndexError(index)
-        source, target = self.pairs[index]
-        return pair_item(self._side(source), self._side(target), self.height, self.width)
