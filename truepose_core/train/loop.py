@@ -8,6 +8,7 @@ Every random draw of a step (timesteps, noise, dropout) comes from a generator s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -20,9 +21,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 
 from ..caa import CAA_REGIONS, OpenCLIPRegionEncoder, RegionEncoder, encode_region_crops, region_crops
+from ..data import open_dataset
 from ..errors import TruePoseInputError
 from ..parsing.parsing_map import ParsingMap
-from ..synthetic.dataset import SyntheticPairs
 from .config import TrainConfig
 from .diffusion import NUM_TIMESTEPS, add_noise, alphas_cumprod
 from .distributed import Runtime, init_runtime, mean_across_ranks, parameter_digests, shutdown
@@ -102,15 +103,9 @@ def init_unet_weights(path: str) -> dict[str, torch.Tensor]:
 
 def build_dataset(config: TrainConfig, split: str | None = None) -> Dataset:
     """The synthetic set's held-out split is the same generator under another seed."""
-    if config.dataset == "synthetic":
-        seed = config.seed if (split or config.data_split) == "train" else config.seed + 7919
-        return SyntheticPairs(config.dataset_length, config.width, config.height, seed)
-    from ..data import open_dataset
-
-    return open_dataset(
-        config.dataset, config.data_root, split or config.data_split, config.height, config.width,
-        length=config.dataset_length, seed=config.seed,
-    )
+    split = split or config.data_split
+    seed = config.seed if split == "train" else config.seed + 7919
+    return open_dataset(config.dataset, config.data_root, split, config.height, config.width, length=config.dataset_length, seed=seed)
 
 
 def _loader(config: TrainConfig, runtime: Runtime) -> tuple[DataLoader, DistributedSampler | None]:
@@ -220,10 +215,7 @@ def train(config: TrainConfig) -> TrainResult:
     _save_state(model, optimizer, ema, scaler, max(config.steps, start_step), config, out_dir, runtime)
     result.parameter_digests = parameter_digests(model, runtime)
     if runtime.is_main:
-        if ema is not None:
-            with ema.applied(model):
-                result.checkpoint, result.target_unet = export(model, out_dir, config.base, config.caa_clip_model if config.caa else "")
-        else:
+        with _ema_weights(ema, model):
             result.checkpoint, result.target_unet = export(model, out_dir, config.base, config.caa_clip_model if config.caa else "")
         _append(out_dir, {"event": "done", "parameter_digests": result.parameter_digests, "checkpoint": str(result.checkpoint)})
     shutdown(runtime)
@@ -234,10 +226,13 @@ def _grid(model, ema, config: TrainConfig, parts: Parts, runtime: Runtime, out_d
     from .samples import write_sample_grid
 
     path = out_dir / "samples" / f"step_{step:07d}.png"
-    if ema is not None:
-        with ema.applied(model):
-            return write_sample_grid(path, model, config, parts, runtime.device)
-    return write_sample_grid(path, model, config, parts, runtime.device)
+    with _ema_weights(ema, model):
+        return write_sample_grid(path, model, config, parts, runtime.device)
+
+
+def _ema_weights(ema, model):
+    """The EMA weights swapped in for the block (exports and sample grids), or the live ones without EMA."""
+    return ema.applied(model) if ema is not None else contextlib.nullcontext()
 
 
 def _log(out_dir: Path, step: int, result: TrainResult, config: TrainConfig, seconds: float) -> None:

@@ -87,8 +87,7 @@ class TruePoseTrainModel(nn.Module):
         pass), the region tokens and the pose features. Sampling reuses it at every step."""
         batch = source_latent.shape[0]
         context = self.null_context.expand(batch, -1, -1).to(source_latent.dtype)
-        timesteps = torch.zeros(batch, device=source_latent.device)
-        hpfa = self._hpfa(source_latent, source_parsing, timesteps, context) if self.hpfa else None
+        hpfa = self._hpfa(source_latent, source_parsing, context) if self.hpfa else None
         losses: list[torch.Tensor] = []
         caa = self._caa(region_embeds, region_present, target_parsing, losses)
         return Condition(context, self.pose_guider(pose_image), hpfa, caa, losses)
@@ -98,10 +97,10 @@ class TruePoseTrainModel(nn.Module):
         context = condition.context.to(noisy_latent.dtype)
         return self.target_unet(noisy_latent, timesteps, context, hooks, input_residual=condition.pose_features)
 
-    def _hpfa(self, source_latent, source_parsing, timesteps, context) -> TruePoseAttention:
+    def _hpfa(self, source_latent, source_parsing, context) -> TruePoseAttention:
         recorder = BankRecorder(store_device=source_latent.device, detach=False)
         self.source_unet(
-            source_latent, torch.zeros_like(timesteps), context, AttentionHooks(record=recorder.record)
+            source_latent, source_latent.new_zeros(source_latent.shape[0]), context, AttentionHooks(record=recorder.record)
         )  # SourceNet at t = 0 (METHOD.md 2); its own output is not used
         bank = recorder.build(ParsingMap(source_parsing))
         return TruePoseAttention(bank, self.hpfa_config(), self.target_unet.attn1_projector())
