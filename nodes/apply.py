@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..truepose_core.attention import FUSION_MODES, HPFAConfig
 from .errors import input_error, node_errors
-from .hpfa_patch import apply_truepose, release_after_each_run
-from .trained_patches import install_trained_mode
+from .hpfa_patch import hpfa_patches
+from .patch_chain import register_truepose
+from .trained_patches import add_trained_mode
 from .types import PARSING, SOURCE, TRUEPOSE_MODEL
 
 NODE = "TruePose_Apply"
@@ -20,7 +21,9 @@ class TruePose_Apply:
     DESCRIPTION = (
         "Patches a clone of MODEL so every self-attention block also reads the encoded source, "
         "region by region (face, hair, clothes ...). Sample the output MODEL with any KSampler; "
-        "pose comes from your OpenPose ControlNet. The input MODEL is never modified."
+        "pose comes from your OpenPose ControlNet. The input MODEL is never modified. Chains with other "
+        "model patches (SAG, PAG, IPAdapter, HyperTile, ToMe, ...) in any order; a second Apply TruePose "
+        "on the same MODEL replaces the first."
     )
     CATEGORY = "TruePose"
     RETURN_TYPES = ("MODEL",)
@@ -43,7 +46,7 @@ class TruePose_Apply:
                 "end_percent": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01, "tooltip": "When it stops."}),
             },
             "optional": {
-                "target_layout": (PARSING, {"tooltip": "Where each region should land in the OUTPUT (e.g. from the target pose). Turns on routing: target face tokens read only the source face, and so on."}),
+                "target_layout": (PARSING, {"tooltip": "Where each region should land in the OUTPUT (e.g. from the target pose). Turns on routing: target face tokens read only the source face, and so on. At blocks whose tokens another patch merged or tiled (ToMe, HyperTile) routing is off: every token reads every enabled region there."}),
                 "background": _strength("Source background (off by default: it leaks the old backdrop).", 0.0),
                 "uncond_reads_source": ("BOOLEAN", {"default": False, "tooltip": "Let the negative (uncond) half of CFG read the source too."}),
                 "truepose_model": (TRUEPOSE_MODEL, {"tooltip": "Trained mode: use the checkpoint's learned region gates and the fusion it was trained with (overrides 'fusion')."}),
@@ -76,14 +79,12 @@ class TruePose_Apply:
                 uncond_reads_source=uncond_reads_source,
                 gates=gates,
             )
-            patched = apply_truepose(model, source, config, target_layout)
+            patches = hpfa_patches(model, source, config, target_layout)
             if truepose_model is not None:
                 caa_strengths = {r: caa_strength * s for r, s in strengths.items()}
-                installed = install_trained_mode(
-                    patched, model, truepose_model, source, pose_image, caa_strengths, uncond_reads_source
-                )
-                if installed:
-                    release_after_each_run(patched, *installed)
+                add_trained_mode(patches, model, truepose_model, source, pose_image, caa_strengths, uncond_reads_source)
+            patched = model.clone()
+            register_truepose(patched, patches)
             return (patched,)
 
 

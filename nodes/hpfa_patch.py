@@ -1,4 +1,4 @@
-"""Patch a clone of the sampler's MODEL with HPFA through ComfyUI's attn1 replace API."""
+"""HPFA on a clone of the sampler's MODEL: one attn1 replace per block of the bank (registered by patch_chain)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from ..truepose_core.attention import BlockKey, HPFAConfig, SourceBank, TruePose
 from ..truepose_core.parsing import ParsingMap
 from .attention_patch import AttentionPatch
 from .errors import input_error
+from .patch_chain import TruePosePatches, register_truepose
 from .unet_blocks import attn1_modules
 
 NODE = "TruePose_Apply"
-WRAPPER_KEY = "truepose"
 
 
 def _check_architecture(bank: SourceBank, modules: dict[BlockKey, torch.nn.Module]) -> None:
@@ -25,44 +25,28 @@ def _check_architecture(bank: SourceBank, modules: dict[BlockKey, torch.nn.Modul
             )
 
 
-def apply_truepose(
+def hpfa_patches(
     model_patcher, bank: SourceBank, config: HPFAConfig, target_layout: ParsingMap | None = None, observer=None
-):
-    """A patched clone of `model_patcher`; the original is never touched."""
+) -> TruePosePatches:
+    """HPFA's attn1 replace at every block of the bank (none when every strength is 0)."""
     modules = attn1_modules(model_patcher, NODE)
     _check_architecture(bank, modules)
-    patched = model_patcher.clone()
     if not config.enabled_regions:
-        return patched  # every strength 0: the clone samples exactly like the original
+        return TruePosePatches()  # every strength 0: the clone samples exactly like the original
 
     def project(block: BlockKey, tokens: torch.Tensor):
         module = modules[block]
         return module.to_k(tokens), module.to_v(tokens)
 
-    runtime = TruePoseAttention(bank, config, project, target_layout, observer)
-    patch = AttentionPatch(runtime)
-    for section, block_id, index in bank.blocks:
-        patched.set_model_attn1_replace(patch, section, block_id, index)
-    release_after_each_run(patched, patch)
+    patch = AttentionPatch(TruePoseAttention(bank, config, project, target_layout, observer))
+    return TruePosePatches(attn1={block: patch for block in bank.blocks})
+
+
+def apply_truepose(
+    model_patcher, bank: SourceBank, config: HPFAConfig, target_layout: ParsingMap | None = None, observer=None
+):
+    """A patched clone of `model_patcher`; the original is never touched."""
+    patches = hpfa_patches(model_patcher, bank, config, target_layout, observer)
+    patched = model_patcher.clone()
+    register_truepose(patched, patches)
     return patched
-
-
-def release_after_each_run(patched, *patches) -> None:
-    """Free the patches' per-run caches when sampling ends, also on error or interrupt."""
-    try:
-        from comfy.patcher_extension import WrappersMP
-    except ImportError:  # pre-0.3.10 host: caches live as long as the patched MODEL
-        return
-
-    def release() -> None:
-        for patch in patches:
-            patch.release()
-
-    def outer_sample(executor, *args, **kwargs):
-        release()
-        try:
-            return executor(*args, **kwargs)
-        finally:
-            release()
-
-    patched.add_wrapper_with_key(WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, outer_sample)

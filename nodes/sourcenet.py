@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import torch
 
 from ..truepose_core.attention import BankRecorder, SourceBank
@@ -15,23 +17,51 @@ NODE = "TruePose_EncodeSource"
 SOURCE_PASS_FLAG = "truepose_pass"  # set in transformer_options during the SourceNet pass
 
 
-def _source_transformer_options(model_patcher, recorder: BankRecorder) -> dict:
-    """The model's own transformer options, minus any TruePose patch, plus the recorder."""
+# Patches that make no sense in the reference pass, by (module suffix, function name): speed-only
+# token mergers/tilers. The pass runs once, so exact tokens cost nothing, and the bank then holds
+# the UNet's own tokens at every block, not ones shaped by earlier merges.
+REFERENCE_PASS_SKIPS = (
+    ("nodes_tomesd", "tomesd_m"), ("nodes_tomesd", "tomesd_u"),
+    ("nodes_hypertile", "hypertile_in"), ("nodes_hypertile", "hypertile_out"),
+)
+
+
+def _skipped_in_reference_pass(patch) -> bool:
+    if _is_truepose(patch):
+        return True
+    module, name = getattr(patch, "__module__", "") or "", getattr(patch, "__name__", "")
+    return any(module.endswith(m) and name == n for m, n in REFERENCE_PASS_SKIPS)
+
+
+def _source_transformer_options(model_patcher, recorder: BankRecorder, sigma: torch.Tensor) -> dict:
+    """The model's own transformer options as a sampler call carries them (cond_or_uncond, uuids,
+    sigmas, sample_sigmas), minus TruePose and REFERENCE_PASS_SKIPS, with the recorder as the
+    FIRST attn1 patch: it sees the UNet's own tokens, before any other pack's attn1 patch."""
     options = dict(model_patcher.model_options.get("transformer_options", {}))
-    patches = {name: [p for p in fns if not _is_truepose(p)] for name, fns in options.get("patches", {}).items()}
+    patches = {
+        name: [p for p in fns if not _skipped_in_reference_pass(p)] for name, fns in options.get("patches", {}).items()
+    }
 
     def record(n, context_attn1, value_attn1, extra_options):
         block = extra_options["block"]
         key = (block[0], block[1], extra_options.get("block_index", 0))
-        recorder.record(key, n, token_grid(extra_options, n.shape[1]))
+        grid = token_grid(extra_options, n.shape[1])
+        if grid is None:
+            raise RuntimeError(f"TruePose: the SourceNet tokens at {key} do not form the block's grid")
+        recorder.record(key, n, grid)
         return n, context_attn1, value_attn1
 
-    patches["attn1_patch"] = patches.get("attn1_patch", []) + [record]
+    patches["attn1_patch"] = [record] + patches.get("attn1_patch", [])
     options["patches"] = patches
     options["patches_replace"] = {
         name: {k: p for k, p in replaced.items() if not _is_truepose(p)}
         for name, replaced in options.get("patches_replace", {}).items()
     }
+    sampling = model_patcher.model.model_sampling
+    options.update(
+        cond_or_uncond=[0], uuids=[uuid.uuid4()], sigmas=sigma,
+        sample_sigmas=torch.stack([sampling.sigma_max.to(sigma), sigma[0], torch.zeros_like(sigma[0])]),
+    )
     options[SOURCE_PASS_FLAG] = "source"
     return options
 
@@ -96,9 +126,9 @@ def encode_source_bank(
     device = model_patcher.load_device
     compute_dtype = getattr(base, "manual_cast_dtype", None) or base.get_dtype()  # never store fp8 weights' dtype
     recorder = BankRecorder(store_device=mm.intermediate_device(), store_dtype=compute_dtype)
-    options = _source_transformer_options(model_patcher, recorder)
     x = base.process_latent_in(latent.to(device))
     sigma = torch.full((1,), float(base.model_sampling.sigma_min), device=device)
+    options = _source_transformer_options(model_patcher, recorder, sigma)
     frame_done = frame_progress(x.shape[0])
     with torch.no_grad():
         for i in range(x.shape[0]):

@@ -15,6 +15,7 @@ from ..truepose_core.models.checkpoint import TruePoseCheckpoint
 from ..truepose_core.models.pose_guider import PoseGuider
 from .attention_patch import AttentionPatch
 from .errors import input_error
+from .patch_chain import TruePosePatches
 from .sourcenet import SOURCE_PASS_FLAG
 from .unet_blocks import attn2_modules
 
@@ -119,17 +120,11 @@ def caa_patch(model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank,
     return AttentionPatch(runtime)
 
 
-def install_trained_mode(patched, model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank, pose_image,
-                         caa_strengths: dict[str, float], uncond_reads_source: bool) -> list:
-    """Adds the pose guider and CAA patches to `patched` (already a clone). -> what to release after a run."""
-    installed: list = []
+def add_trained_mode(patches: TruePosePatches, model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank, pose_image,
+                     caa_strengths: dict[str, float], uncond_reads_source: bool) -> None:
+    """Adds the pose guider (input_block_patch) and CAA (attn2 replaces) to `patches`."""
     if pose_image is not None:
-        patch = pose_guider_patch(checkpoint, pose_image)
-        patched.set_model_input_block_patch(patch)
-        installed.append(patch)
+        patches.input_block.append(pose_guider_patch(checkpoint, pose_image))
     if checkpoint.meta.caa and any(s > 0 for s in caa_strengths.values()):
         patch = caa_patch(model_patcher, checkpoint, source, caa_strengths, uncond_reads_source)
-        for section, block_id, index in attn2_modules(model_patcher, NODE):
-            patched.set_model_attn2_replace(patch, section, block_id, index)
-        installed.append(patch)
-    return installed
+        patches.attn2.update({block: patch for block in attn2_modules(model_patcher, NODE)})

@@ -51,14 +51,16 @@ def attention_modules(model_patcher, node_name: str, input_name: str, which: str
     return found
 
 
-def token_grid(extra_options: dict, tokens: int) -> tuple[int, int]:
-    """The (h, w) token grid of the block being run, from the host's own shapes."""
+def token_grid(extra_options: dict, tokens: int) -> tuple[int, int] | None:
+    """The (h, w) token grid of the block being run, from the host's own shapes; None when the
+    tokens no longer form that grid (merged by ToMe, tiled by HyperTile, ...): run unrouted then."""
     shape = extra_options.get("activations_shape")
-    if shape is not None and shape[-2] * shape[-1] == tokens:
-        return int(shape[-2]), int(shape[-1])
-    h, w = extra_options["original_shape"][-2:]
+    if shape is not None:
+        return (int(shape[-2]), int(shape[-1])) if shape[-2] * shape[-1] == tokens else None
+    original = extra_options.get("original_shape")  # older hosts: no activations_shape
+    if original is None:
+        return None
+    h, w = original[-2:]
     while h * w > tokens:
         h, w = (h + 1) // 2, (w + 1) // 2  # stride-2 convs with padding 1 round up
-    if h * w != tokens:
-        raise RuntimeError(f"TruePose: cannot derive the token grid of {tokens} tokens")
-    return int(h), int(w)
+    return (int(h), int(w)) if h * w == tokens else None

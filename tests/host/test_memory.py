@@ -4,6 +4,7 @@ import gc
 import os
 
 from graphs import pose_transfer, with_inputs
+from repo_paths import pack
 
 RUNS = 100
 SETTLED_AFTER = 20
@@ -17,8 +18,8 @@ def rss_mb() -> float:
 
 
 def truepose_runtimes(patched_model) -> list:
-    replaced = patched_model.model_options["transformer_options"]["patches_replace"]["attn1"]
-    return list({id(p.runtime): p.runtime for p in replaced.values() if hasattr(p, "runtime")}.values())
+    installed = pack("patch_chain").installed_truepose(patched_model)
+    return [p.runtime for p in installed.patches if hasattr(p, "runtime")] if installed else []
 
 
 def test_repeated_runs_keep_memory_flat_and_release_the_caches(host, testing):

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from graphs import pose_transfer
+from repo_paths import pack
 
 
 def sample(host, testing, prompt):
@@ -54,7 +55,8 @@ def test_callers_model_is_untouched_and_nothing_leaks_after_a_run(host, testing,
     callers, patched = testing.CAPTURED["callers_model"], testing.CAPTURED["patched_model"]
     assert patched is not callers
     assert not callers.model_options["transformer_options"].get("patches_replace", {}).get("attn1")
-    assert patched.model_options["transformer_options"]["patches_replace"]["attn1"]
+    assert pack("patch_chain").installed_truepose(patched).attn1
+    assert not pack("patch_chain").installed_truepose(callers)
     assert torch.equal(sample(host, testing, pose_transfer(truepose=False)), baseline)
 
 

@@ -87,7 +87,6 @@ def test_apply_takes_the_learned_gates_and_fusion(host, sd15):
     source = encode(sd15)
     apply = pack("apply").TruePose_Apply().apply
     patched = apply(sd15[0], source, 1, 1, 1, 1, 1, 1, "joint", 0.0, 1.0, truepose_model=ckpt)[0]
-    replaced = patched.model_options["transformer_options"]["patches_replace"]["attn1"]
-    config = next(iter(replaced.values())).runtime.config
+    config = next(iter(pack("patch_chain").installed_truepose(patched).attn1.values())).runtime.config
     assert config.fusion == "gated" and dict(config.gates) == {"face": 0.25, "upper": 0.75}
     assert config.weight("face") == 0.25 and config.weight("lower") == 1.0

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from .bank import BlockKey
 from .fusion import _split_heads
 from .rows import plan_rows
-from .runtime import AttentionCall, SelfAttention
+from .runtime import AttentionCall, Chained, SelfAttention
 
 Projector = Callable[[BlockKey, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 # observer(block, maps (n_rows, R, N) head-mean attention, rows read, grid): training's loss hook.
@@ -82,12 +82,14 @@ class CAAAttention:
         return torch.stack([torch.as_tensor(v, dtype=like.dtype, device=like.device) for v in values])
 
     def __call__(
-        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, call: AttentionCall, cross_attention: SelfAttention
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, call: AttentionCall, cross_attention: SelfAttention,
+        chained: Chained | None = None,
     ) -> torch.Tensor:
-        out = cross_attention(q, k, v)
+        """`chained`: another patch's cross-attention on this call (e.g. IP-Adapter's); CAA adds to it."""
+        out = chained() if chained is not None else cross_attention(q, k, v)
         if not self.reads(call.block):
             return out
-        rows, images = self._reading_rows(q.shape[0], call.cond_or_uncond, q.device)
+        rows, images = self._reading_rows(q.shape[0], call.cond_or_uncond, q.device, call.tiles)
         if rows.numel() == 0:
             return out
         k_c, v_c = self._projected(call.block, q)
@@ -99,8 +101,10 @@ class CAAAttention:
             self.observer(call.block, maps, rows, call.grid)
         return out.index_add(0, rows, extra)
 
-    def _reading_rows(self, batch: int, cond_or_uncond: Sequence[int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        plan = plan_rows(batch, cond_or_uncond, self.num_sources, 1, self.uncond_reads_source, device)
+    def _reading_rows(
+        self, batch: int, cond_or_uncond: Sequence[int], device: torch.device, tiles: int = 1
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        plan = plan_rows(batch, cond_or_uncond, self.num_sources, 1, self.uncond_reads_source, device, tiles)
         rows, images = [], []
         for (image, _), group in plan.groups.items():
             ids = torch.arange(batch, device=device)[group] if isinstance(group, slice) else group

@@ -40,17 +40,23 @@ class RowPlan:
 
 def plan_rows(
     batch: int, cond_or_uncond: Sequence[int], num_sources: int, num_layouts: int, uncond_reads_source: bool,
-    device: torch.device,
+    device: torch.device, tiles: int = 1,
 ) -> RowPlan:
-    """Uncond rows read nothing unless `uncond_reads_source`. Raises on source/layout batch mismatch."""
+    """Uncond rows read nothing unless `uncond_reads_source`. Raises on source/layout batch mismatch.
+
+    `tiles`: rows per latent, when a patch (HyperTile) split every latent's tokens into that many
+    consecutive batch rows; every tile of a latent reads that latent's source."""
     chunks = list(cond_or_uncond) or [0]
     if batch % len(chunks):
         chunks = [0]
     per_chunk = batch // len(chunks)
+    if tiles < 1 or per_chunk % tiles:
+        tiles = 1
+    latents = per_chunk // tiles
     for name, n in (("source", num_sources), ("target_layout", num_layouts)):
-        if n not in (1, per_chunk):
+        if n not in (1, latents):
             raise TruePoseInputError(
-                name, f"{n} images for a latent batch of {per_chunk}.",
+                name, f"{n} images for a latent batch of {latents}.",
                 "use one image, or exactly one per latent in the batch.",
             )
     groups: dict[tuple[int, int], list[int]] = {}
@@ -60,7 +66,8 @@ def plan_rows(
         if kind == 1 and not uncond_reads_source:
             idle.extend(rows)
             continue
-        for f, row in enumerate(rows):
+        for r, row in enumerate(rows):
+            f = r // tiles
             key = (f if num_sources > 1 else 0, f if num_layouts > 1 else 0)
             groups.setdefault(key, []).append(row)
     return RowPlan(

@@ -6,6 +6,11 @@ so that rows or steps that read no source stay bit-identical to the unpatched mo
 mode O_self is computed only for the rows that read nothing (the uncond half): the reading rows
 would discard it. Those rows then go through the host's attention as a smaller batch, which
 PyTorch's SDPA kernels compute row for row the same.
+
+Another pack's attention on the same block (a replace patch TruePose was chained over) is passed
+as `chained`: it runs once on the whole call, as ComfyUI would run it, and TruePose adds its own
+change (fused - plain) on top, so both patches act. Under token-changing patches (ToMe, HyperTile)
+the call has no known grid (`grid=None`): routing then falls back to unrouted fusion at that block.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from .rows import RowPlan, plan_rows
 
 Projector = Callable[[BlockKey, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 SelfAttention = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+Chained = Callable[[], torch.Tensor]  # another patch's attention output on this very call
 # observer(block, region, target token indices or None for all): sees every contribution made.
 Observer = Callable[[BlockKey, str, torch.Tensor | None], None]
 
@@ -32,9 +38,10 @@ Observer = Callable[[BlockKey, str, torch.Tensor | None], None]
 class AttentionCall:
     block: BlockKey
     heads: int
-    grid: tuple[int, int]  # the target's token grid (h, w) at this block
+    grid: tuple[int, int] | None  # the target's token grid (h, w) at this block; None: tokens were merged/tiled
     cond_or_uncond: Sequence[int] = (0,)  # one entry per batch chunk: 0 cond, 1 uncond
     sigma: float | None = None
+    tiles: int = 1  # batch rows per latent (HyperTile splits each latent's tokens into consecutive rows)
 
 
 class TruePoseAttention:
@@ -57,7 +64,7 @@ class TruePoseAttention:
         self._enabled = config.enabled_regions
         self._kv: dict[tuple[BlockKey, str, int], tuple[torch.Tensor, torch.Tensor]] = {}
         self._sources: dict[tuple[BlockKey, int], tuple[dict[str, Region], PackedSource | None]] = {}
-        self._plans: dict[tuple[int, tuple[int, ...], torch.device], RowPlan] = {}
+        self._plans: dict[tuple[int, tuple[int, ...], torch.device, int], RowPlan] = {}
         self._routes: dict[tuple[tuple[int, int], int], dict[str, torch.Tensor]] = {}
 
     def release(self) -> None:
@@ -75,13 +82,20 @@ class TruePoseAttention:
         return call.block in self.bank.channels and self.config.active_at(call.sigma)
 
     def __call__(
-        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, call: AttentionCall, self_attention: SelfAttention
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, call: AttentionCall, self_attention: SelfAttention,
+        chained: Chained | None = None,
     ) -> torch.Tensor:
         if not self.reads(call):
-            return self_attention(q, k, v)
-        plan = self._row_plan(q.shape[0], call.cond_or_uncond, q.device)
+            return chained() if chained is not None else self_attention(q, k, v)
+        if chained is None:
+            return self._fused(q, k, v, call, self_attention)
+        fused = self._fused(q, k, v, call, self_attention)
+        return chained() + (fused - self_attention(q, k, v))
+
+    def _fused(self, q, k, v, call: AttentionCall, self_attention: SelfAttention) -> torch.Tensor:
+        plan = self._row_plan(q.shape[0], call.cond_or_uncond, q.device, call.tiles)
         joint = self.config.fusion == "joint"
-        routed = self.target_layout is not None
+        routed = self.target_layout is not None and call.grid is not None
         if not joint or routed:
             out = self_attention(q, k, v)  # gated adds to O_self; routing leaves unrouted tokens at O_self
             if out.requires_grad:  # training: rows are written in place below, and SDPA saved `out` for backward
@@ -125,12 +139,12 @@ class TruePoseAttention:
                 out[:, idx] = gated_attention(q_r, self_out[:, idx], [region], call.heads)
         return out
 
-    def _row_plan(self, batch: int, cond_or_uncond: Sequence[int], device: torch.device) -> RowPlan:
-        key = (batch, tuple(cond_or_uncond), device)
+    def _row_plan(self, batch: int, cond_or_uncond: Sequence[int], device: torch.device, tiles: int = 1) -> RowPlan:
+        key = (batch, tuple(cond_or_uncond), device, tiles)
         if key not in self._plans:
             n_lay = self.target_layout.batch_size if self.target_layout is not None else 1
             self._plans[key] = plan_rows(
-                batch, cond_or_uncond, self.bank.num_images, n_lay, self.config.uncond_reads_source, device
+                batch, cond_or_uncond, self.bank.num_images, n_lay, self.config.uncond_reads_source, device, tiles
             )
         return self._plans[key]
 

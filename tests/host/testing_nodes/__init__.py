@@ -2,6 +2,8 @@
 
 import torch
 
+from .composition import NODE_CLASS_MAPPINGS as COMPOSITION_NODES
+
 CAPTURED: dict = {}
 PASSES: dict = {"source": 0, "sample": 0}
 
@@ -85,6 +87,7 @@ class TruePoseTest_Sabotage:
 
 
 NODE_CLASS_MAPPINGS = {
+    **COMPOSITION_NODES,
     "TruePoseTest_Capture": TruePoseTest_Capture,
     "TruePoseTest_CountPasses": TruePoseTest_CountPasses,
     "TruePoseTest_Sabotage": TruePoseTest_Sabotage,
