@@ -311,3 +311,21 @@ def test_a_second_apply_replaces_the_first_and_says_so(matrix, caplog):
     base, _ = matrix.reference("free", None, False, False)
     latent, off_reads = matrix.run(off)
     assert torch.equal(latent, base) and not off_reads["attn1"]  # a later all-zero Apply turns TruePose off
+
+
+@pytest.mark.parametrize("patch", ["TomePatchModel", "HyperTile"])
+def test_the_reference_pass_skips_token_mergers_so_the_bank_holds_the_unets_own_tokens(matrix, patch):
+    def bank(with_patch: bool):
+        p = prompt("free", patch if with_patch else None, "before_encode")
+        p["21"] = {"class_type": "TruePoseTest_Capture", "inputs": {"value": ["7", 0], "name": "bank"}}
+        matrix.run(p)
+        import sys
+
+        testing = next(m for n, m in sys.modules.items() if n.endswith("testing_nodes") and hasattr(m, "CAPTURED"))
+        return testing.CAPTURED["bank"]
+
+    plain, patched = bank(False), bank(True)
+    assert plain.blocks == patched.blocks and plain.regions == patched.regions
+    for region in plain.regions:
+        for block in plain.blocks:
+            torch.testing.assert_close(patched.region_tokens(region, block, 0), plain.region_tokens(region, block, 0))
