@@ -1,5 +1,5 @@
 """HPFA under other patches: a chained host attention keeps its own change, tiled batches (HyperTile)
-read their latent's source, merged tokens (no grid) run unrouted."""
+read their latent's source at the untiled share, merged tokens (no grid) run unrouted."""
 
 import torch
 import torch.nn.functional as F
@@ -32,8 +32,8 @@ def bank_of(tokens):
     return recorder.build(parsing())
 
 
-def runtime(bank, layout=None, **config):
-    config = HPFAConfig(strengths={"face": 1.0, "upper": 1.0}, **config)
+def runtime(bank, layout=None, strength=1.0, **config):
+    config = HPFAConfig(strengths={"face": strength, "upper": strength}, **config)
     return TruePoseAttention(bank, config, lambda block, t: (t * 0.5, t * 2.0), layout)
 
 
@@ -74,7 +74,9 @@ def test_tiled_rows_read_the_source_of_their_latent():
     tiled = runtime(bank_of(tokens))(q, k, v, AttentionCall(BLOCK, HEADS, None, tiles=2), attention)
     for latent in range(2):
         rows = slice(2 * latent, 2 * latent + 2)
-        expected = runtime(bank_of(tokens[latent : latent + 1]))(q[rows], k[rows], v[rows], AttentionCall(BLOCK, HEADS, None), attention)
+        # a tile has half the latent's own keys: the source weighs half, to keep its share of the softmax
+        alone = runtime(bank_of(tokens[latent : latent + 1]), strength=0.5)
+        expected = alone(q[rows], k[rows], v[rows], AttentionCall(BLOCK, HEADS, None), attention)
         torch.testing.assert_close(tiled[rows], expected)
 
 

@@ -63,7 +63,7 @@ class TruePoseAttention:
         self.observer = observer
         self._enabled = config.enabled_regions
         self._kv: dict[tuple[BlockKey, str, int], tuple[torch.Tensor, torch.Tensor]] = {}
-        self._sources: dict[tuple[BlockKey, int], tuple[dict[str, Region], PackedSource | None]] = {}
+        self._sources: dict[tuple[BlockKey, int, int], tuple[dict[str, Region], PackedSource | None]] = {}
         self._plans: dict[tuple[int, tuple[int, ...], torch.device, int], RowPlan] = {}
         self._routes: dict[tuple[tuple[int, int], int], dict[str, torch.Tensor]] = {}
 
@@ -102,7 +102,7 @@ class TruePoseAttention:
                 out = out.clone()
         elif plan.all_rows_in_one_group:
             ((image, _),) = plan.groups
-            regions, packed = self._source(call.block, image, q)
+            regions, packed = self._source(call.block, image, q, call.tiles)
             self._observe_all(call.block, regions)
             return joint_attention_packed(q, k, v, packed, call.heads)
         else:
@@ -111,7 +111,7 @@ class TruePoseAttention:
                 idle = plan.idle
                 out[idle] = self_attention(q[idle], k[idle], v[idle])
         for (image, layout_index), rows in plan.groups.items():
-            regions, packed = self._source(call.block, image, q)
+            regions, packed = self._source(call.block, image, q, call.tiles)
             q_g, k_g, v_g = q[rows], k[rows], v[rows]
             if routed:
                 routes = self._layout_routes(call.grid, layout_index, q.device)
@@ -148,12 +148,18 @@ class TruePoseAttention:
             )
         return self._plans[key]
 
-    def _source(self, block: BlockKey, image: int, like: torch.Tensor) -> tuple[dict[str, Region], PackedSource | None]:
-        """The enabled regions of one source image at one block, and their joint packing."""
-        key = (block, image if self.bank.num_images > 1 else 0)
+    def _source(
+        self, block: BlockKey, image: int, like: torch.Tensor, tiles: int = 1
+    ) -> tuple[dict[str, Region], PackedSource | None]:
+        """The enabled regions of one source image at one block, and their joint packing. A tile
+        row (HyperTile) has 1/tiles of the latent's own keys: its source weights are divided by
+        `tiles`, so the source keeps the share of the joint softmax it has in the untiled block."""
+        key = (block, image if self.bank.num_images > 1 else 0, tiles)
         if key not in self._sources:
             regions = self._regions(block, key[1], like)
-            packed = pack_regions(list(regions.values())) if self.config.fusion == "joint" else None
+            packed = None
+            if self.config.fusion == "joint":
+                packed = pack_regions([(k_r, v_r, w / tiles) for k_r, v_r, w in regions.values()])
             self._sources[key] = (regions, packed)
         return self._sources[key]
 
