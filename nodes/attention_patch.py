@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 
 from ..truepose_core.attention import AttentionCall
+from ..truepose_core.errors import TruePoseInputError
+from .errors import TruePoseNodeError
 from .unet_blocks import token_grid
 
 
@@ -14,8 +16,9 @@ class AttentionPatch:
 
     truepose_patch = True  # the SourceNet pass strips these from the model it runs
 
-    def __init__(self, runtime) -> None:
+    def __init__(self, runtime, node: str = "TruePose_Apply") -> None:
         self.runtime = runtime
+        self.node = node  # named in errors raised while sampling (ComfyUI shows them on the KSampler)
 
     def __deepcopy__(self, memo):
         # ModelPatcher.clone() deep-copies model_options: share the (immutable) bank, don't copy it.
@@ -43,4 +46,7 @@ class AttentionPatch:
                 q_, k_, v_, heads, attn_precision=extra_options.get("attn_precision"), transformer_options=extra_options
             )
 
-        return self.runtime(q, k, v, call, host_attention)
+        try:
+            return self.runtime(q, k, v, call, host_attention)
+        except TruePoseInputError as e:
+            raise TruePoseNodeError(f"{self.node}: {e}") from None

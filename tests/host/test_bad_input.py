@@ -31,7 +31,7 @@ def test_parsing_batch_that_does_not_match_the_images(host, testing, baseline):
     prompt["40"] = {"class_type": "RepeatImageBatch", "inputs": {"image": ["5", 0], "amount": 3}}
     prompt["6"]["inputs"]["palette_image"] = ["40", 0]
     message = failure(host, prompt)
-    assert "TruePose_EncodeSource" in message and "'parsing'" in message and "3 parsing maps for 2 source images" in message
+    assert "TruePose_EncodeSource" in message and "'parsing'" in message and "3 parsing maps for a source image batch of 2" in message
     assert torch.equal(plain(host, testing), baseline)
 
 
