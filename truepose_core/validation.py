@@ -110,7 +110,7 @@ def check_apply_inputs(num_sources: int, layout_batch: int | None, layout_size: 
     batches = {"source": num_sources, "target_layout": layout_batch, "pose_image": None if pose_image is None else int(pose_image.shape[0])}
     many = {name: n for name, n in batches.items() if n is not None and n > 1}
     if len(set(many.values())) > 1:
-        (first, n_first), (second, n_second) = sorted(many.items())[:2]
+        (first, n_first), (second, n_second) = list(many.items())[:2]  # blame the later input, source first
         raise TruePoseInputError(
             second, f"it has a batch of {n_second} but {first} has {n_first}; each latent reads one of each.",
             "give every batched input the same batch size as the latent (or a batch of 1 to share it).",
