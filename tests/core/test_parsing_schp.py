@@ -167,6 +167,13 @@ def test_a_trusted_pickle_converts_with_the_command_the_error_gives(weights, tmp
     assert label_set == "lip" and torch.equal(net.state_dict()["decoder.conv4.weight"], weights["decoder.conv4.weight"])
 
 
+def test_a_converted_file_whose_metadata_contradicts_its_head_is_refused(weights, tmp_path):
+    path = tmp_path / "schp-lip.safetensors"
+    save_file(dict(weights), str(path), metadata={"format": "schp-augmentce2p", "label_set": "atr"})
+    with pytest.raises(TruePoseInputError, match=r"says label set 'atr' in its metadata, but its classifier head is lip \(20 classes\)"):
+        load_network(path)
+
+
 def test_nan_weights_are_named(weights):
     damaged = dict(weights)
     damaged["layer2.1.bn1.running_var"] = weights["layer2.1.bn1.running_var"].clone().index_fill_(0, torch.tensor([3]), float("nan"))

@@ -52,8 +52,8 @@ def check_label_set(ids: torch.Tensor, on_palette: torch.Tensor, label_set: str)
             raise TruePoseInputError(
                 "label_set",
                 f"the map has regions in the colours of {names}, which the {chosen.name} palette ({chosen.num_classes} classes) "
-                f"does not have: it is {_a(best.name)} map, not {chosen.name} ({sum(foreign.values())} pixels would be lost, "
-                "the others would change class).",
+                f"does not have: it is {_a(best.name)} map, not {chosen.name} (at least {sum(foreign.values())} pixels would be lost "
+                "and the others would change class).",
                 _FIX.format(best=best.name),
             )
     if min(ids.shape[1:]) < _MIN_SIDE:
@@ -76,7 +76,7 @@ def check_label_set(ids: torch.Tensor, on_palette: torch.Tensor, label_set: str)
                 f"read as {chosen.name}, the map's '{belongs_below}' lies {gap:.0%} of the image height above its '{belongs_above}', "
                 "which a person never shows; "
                 f"read as {other.name}, every class is in body order: this looks like {_a(other.name)} map.",
-                _FIX.format(best=other.name) + f" If it really is {chosen.name} (a person upside down), flip the image for parsing.",
+                _FIX.format(best=other.name) + f" If it really is {chosen.name} (a person upside down), flip the map and the image vertically first.",
             )
 
 

@@ -131,4 +131,22 @@ def build_network(state_dict: dict[str, torch.Tensor]) -> tuple[AugmentCE2P, str
 
 
 def load_network(path: str | Path) -> tuple[AugmentCE2P, str]:
-    return build_network(read_weights(path))
+    net, label_set = build_network(read_weights(path))
+    recorded = _recorded_label_set(Path(path))
+    if recorded is not None and recorded != label_set:
+        raise TruePoseInputError(
+            INPUT, f"'{Path(path).name}' says label set '{recorded}' in its metadata, but its classifier head is {label_set} "
+            f"({classifier_classes(net.state_dict())} classes): the file was edited or mislabelled.",
+            "convert the original .pth again with `python -m truepose_core.parsing.convert`.",
+        )
+    return net, label_set
+
+
+def _recorded_label_set(path: Path) -> str | None:
+    """The label set the converter wrote into a .safetensors (None: no such record)."""
+    if path.suffix != ".safetensors":
+        return None
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return (f.metadata() or {}).get("label_set")
