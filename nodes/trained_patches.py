@@ -13,9 +13,9 @@ from ..truepose_core.attention.caa import CAAAttention
 from ..truepose_core.caa import CAAProjection
 from ..truepose_core.models.checkpoint import TruePoseCheckpoint
 from ..truepose_core.models.pose_guider import PoseGuider
+from ..truepose_core.validation import check_pose_image_against_latent
 from .attention_patch import AttentionPatch
 from .errors import input_error, node_errors
-from ..truepose_core.validation import check_pose_image_against_latent
 from .sourcenet import SOURCE_PASS_FLAG
 from .unet_blocks import attn2_modules
 
