@@ -25,7 +25,6 @@ def _vm(field: str) -> int:
 def measure(size: int) -> None:
     import time
 
-    import numpy as np
     import torch
 
     sys.path.insert(0, str(ROOT))
