@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..truepose_core.attention import FUSION_MODES, HPFAConfig
+from ..truepose_core.validation import check_apply_inputs
 from .errors import input_error, node_errors
 from .hpfa_patch import hpfa_patches
 from .patch_chain import register_truepose
@@ -78,6 +79,10 @@ class TruePose_Apply:
                 sigma_end=float(sampling.percent_to_sigma(end_percent)),
                 uncond_reads_source=uncond_reads_source,
                 gates=gates,
+            )
+            check_apply_inputs(
+                getattr(source, "num_images", 1), None if target_layout is None else target_layout.batch_size,
+                None if target_layout is None else target_layout.size, pose_image,
             )
             patches = hpfa_patches(model, source, config, target_layout)
             if truepose_model is not None:

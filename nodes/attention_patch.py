@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 
 from ..truepose_core.attention import AttentionCall
+from ..truepose_core.errors import TruePoseInputError
+from .errors import TruePoseNodeError
 from .unet_blocks import token_grid
 
 
@@ -24,8 +26,9 @@ class AttentionPatch:
 
     truepose_patch = True  # the SourceNet pass strips these from the model it runs
 
-    def __init__(self, runtime) -> None:
+    def __init__(self, runtime, node: str = "TruePose_Apply") -> None:
         self.runtime = runtime
+        self.node = node  # named in errors raised while sampling (ComfyUI shows them on the KSampler)
 
     def __deepcopy__(self, memo):
         # ModelPatcher.clone() deep-copies model_options: share the (immutable) bank, don't copy it.
@@ -62,4 +65,7 @@ class AttentionPatch:
             sigma=float(sigmas.max()) if sigmas is not None else None,
             tiles=tiles,
         )
-        return self.runtime(q, k, v, call, host_attention, chained)
+        try:
+            return self.runtime(q, k, v, call, host_attention, chained)
+        except TruePoseInputError as e:
+            raise TruePoseNodeError(f"{self.node}: {e}") from None

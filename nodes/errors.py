@@ -22,3 +22,15 @@ def node_errors(node_name: str) -> Iterator[None]:
 
 def input_error(node_name: str, input_name: str, problem: str, fix: str) -> TruePoseNodeError:
     return TruePoseNodeError(f"{node_name}: {TruePoseInputError(input_name, problem, fix)}")
+
+
+@contextlib.contextmanager
+def for_input(input_name: str) -> Iterator[None]:
+    """Core checks name the input they expect (e.g. 'pose_keypoint'); the node knows which of its
+    inputs it passed in: re-label the error with that one."""
+    try:
+        yield
+    except TruePoseInputError as e:
+        if e.input_name == input_name:
+            raise
+        raise TruePoseInputError(input_name, e.problem, e.fix) from None

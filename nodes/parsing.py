@@ -7,7 +7,9 @@ import torch.nn.functional as F
 
 from ..truepose_core.parsing import LABEL_SETS, REGION_GROUPS, ParsingMap, labels_to_palette_image, palette_image_to_labels
 from ..truepose_core.parsing.labels import LABEL_PRESETS, parse_label_list
-from .errors import input_error, node_errors
+from ..truepose_core.errors import TruePoseInputError
+from ..truepose_core.validation import check_batch, check_image, check_mask
+from .errors import node_errors
 from .previews import shows_parsing_preview
 from .types import PARSING
 
@@ -35,6 +37,7 @@ class TruePose_ParsingFromImage:
 
     def convert(self, palette_image, label_set):
         with node_errors("TruePose_ParsingFromImage"):
+            check_image("palette_image", palette_image, "connect the palette (colour) output of a human-parsing node.")
             return (ParsingMap(palette_image_to_labels(palette_image, label_set), label_set),)
 
 
@@ -51,19 +54,22 @@ class TruePose_ParsingFromMasks:
         return {"required": {}, "optional": {r: ("MASK", {"tooltip": f"Mask of the {r} region."}) for r in _REGION_LABEL}}
 
     def build(self, **masks):
-        given = {r: m for r, m in masks.items() if m is not None}
-        if not given:
-            raise input_error("TruePose_ParsingFromMasks", "face", "no mask connected.", "connect at least one region mask.")
-        shapes = {tuple(m.shape[-2:]) for m in given.values()}
-        if len(shapes) > 1:
-            raise input_error("TruePose_ParsingFromMasks", next(iter(given)), f"masks have different sizes {sorted(shapes)}.", "make every mask the size of the source image.")
-        batch = max(m.reshape(-1, *m.shape[-2:]).shape[0] for m in given.values())
-        labels = torch.zeros(batch, *shapes.pop(), dtype=torch.uint8)
-        for region, mask in given.items():
-            m = mask.reshape(-1, *mask.shape[-2:])
-            if m.shape[0] not in (1, batch):
-                raise input_error("TruePose_ParsingFromMasks", region, f"batch {m.shape[0]} vs {batch}.", "give every mask the same batch size (or 1).")
-            labels[(m > 0.5).expand(batch, -1, -1)] = _REGION_LABEL[region]
+        with node_errors("TruePose_ParsingFromMasks"):
+            given = {r: check_mask(r, m, "connect a MASK (e.g. from a segmenter or a painted mask).") for r, m in masks.items() if m is not None}
+            if not given:
+                raise TruePoseInputError("face", "no mask connected.", "connect at least one region mask.")
+            first, reference = next(iter(given.items()))
+            for region, mask in given.items():
+                if mask.shape[-2:] != reference.shape[-2:]:
+                    raise TruePoseInputError(
+                        region, f"it is {mask.shape[-1]}x{mask.shape[-2]} but '{first}' is {reference.shape[-1]}x{reference.shape[-2]}.",
+                        "make every mask the size of the source image (masks are combined pixel by pixel, never stretched).",
+                    )
+            batch = max(m.shape[0] for m in given.values())
+            labels = torch.zeros(batch, *reference.shape[-2:], dtype=torch.uint8)
+            for region, mask in given.items():
+                check_batch(region, mask.shape[0], batch, "masks", "a mask batch", "give every mask the same batch size (or 1).")
+                labels[(mask > 0.5).expand(batch, -1, -1)] = _REGION_LABEL[region]
         return (ParsingMap(labels, "lip"),)
 
 

@@ -20,7 +20,7 @@ from ..truepose_core.pose import (
     render_frame,
     require_people,
 )
-from .errors import input_error, node_errors
+from .errors import for_input, input_error, node_errors
 from .progress import frame_progress
 from .types import PARSING, POSE_KEYPOINT
 
@@ -168,7 +168,11 @@ class TruePose_AlignPose:
 
     def align(self, reference, driving, mode):
         with node_errors("TruePose_AlignPose"):
-            aligned = align_frames(parse_pose_keypoint(reference)[0], parse_pose_keypoint(driving), mode)
+            with for_input("reference"):
+                reference_frame = parse_pose_keypoint(reference)[0]
+            with for_input("driving"):
+                driving_frames = parse_pose_keypoint(driving)
+            aligned = align_frames(reference_frame, driving_frames, mode)
         return (frames_to_pose_keypoint(aligned),)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..truepose_core.pose import frames_to_pose_keypoint, parse_pose_keypoint, render_frame
-from .errors import node_errors
+from .errors import for_input, node_errors
 from .pose_routes import register_routes
 from .previews import save_temp_png
 from .types import POSE_KEYPOINT
@@ -65,10 +65,13 @@ class TruePose_PoseEditor:
 
     def edit(self, pose_store, width, height, pose_keypoint=None, bg_image=None, reference_pose=None):
         with node_errors("TruePose_PoseEditor"):
-            incoming = frames_to_pose_keypoint(parse_pose_keypoint(pose_keypoint)) if pose_keypoint is not None else None
-            reference = frames_to_pose_keypoint(parse_pose_keypoint(reference_pose)) if reference_pose is not None else None
+            with for_input("pose_keypoint"):
+                incoming = frames_to_pose_keypoint(parse_pose_keypoint(pose_keypoint)) if pose_keypoint is not None else None
+            with for_input("reference_pose"):
+                reference = frames_to_pose_keypoint(parse_pose_keypoint(reference_pose)) if reference_pose is not None else None
             chosen = pose_store if pose_store.strip() else (incoming or default_pose(width, height))
-            pose = [dict(frame, canvas_width=width, canvas_height=height) for frame in frames_to_pose_keypoint(parse_pose_keypoint(chosen))]
+            with for_input("pose_store" if pose_store.strip() else "pose_keypoint"):
+                pose = [dict(frame, canvas_width=width, canvas_height=height) for frame in frames_to_pose_keypoint(parse_pose_keypoint(chosen))]
             frames = parse_pose_keypoint(pose)
         image = torch.from_numpy(np.stack([render_frame(f, width, height) for f in frames])).float() / 255.0
         backgrounds = [] if bg_image is None else [save_temp_png(frame, "truepose_pose_bg") for frame in bg_image[:MAX_BACKGROUND_FRAMES]]

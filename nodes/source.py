@@ -7,13 +7,15 @@ import dataclasses
 import torch
 
 from ..truepose_core.parsing import REGION_NAMES, ParsingMap
+from ..truepose_core.validation import check_aspect, check_batch, check_image
 from .caa_encoder import source_region_embeddings
+from ..truepose_core.errors import TruePoseInputError
 from .errors import input_error, node_errors
 from .sourcenet import encode_source_bank, with_source_weights
 from .types import PARSING, SOURCE, TRUEPOSE_MODEL
+from .validation import check_conditioning_width
 
 NODE = "TruePose_EncodeSource"
-_ASPECT_TOLERANCE = 0.02
 
 
 def _crop_to_multiple_of_8(image: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -24,31 +26,23 @@ def _crop_to_multiple_of_8(image: torch.Tensor, labels: torch.Tensor) -> tuple[t
 
 
 def prepare_source(image: torch.Tensor, parsing: ParsingMap) -> tuple[torch.Tensor, ParsingMap]:
-    """Validate the pair and bring the parsing onto the image's pixel grid."""
-    if image.ndim != 4 or image.shape[-1] < 3:
-        raise input_error(NODE, "image", f"expected an IMAGE batch, got shape {tuple(image.shape)}.", "connect a LoadImage (or any IMAGE) output.")
+    """Validate the pair and bring the parsing onto the image's pixel grid (raises TruePoseInputError)."""
+    check_image("image", image, "connect a LoadImage (or any IMAGE) output.")
     b, h, w = image.shape[0], image.shape[1], image.shape[2]
     if min(h, w) < 64:
-        raise input_error(NODE, "image", f"the image is only {w}x{h} pixels.", "use a source image of at least 64 pixels per side (512 recommended).")
-    if parsing.batch_size not in (1, b):
-        raise input_error(
-            NODE, "parsing", f"{parsing.batch_size} parsing maps for {b} source images.",
-            "parse the same image batch you encode (one map per image), or give one map for all.",
-        )
-    ph, pw = parsing.size
-    if abs(ph / pw - h / w) > _ASPECT_TOLERANCE * (h / w):
-        raise input_error(
-            NODE, "parsing", f"the parsing is {pw}x{ph} but the image is {w}x{h} (a different aspect ratio).",
-            "parse this very image, or crop/resize both the same way before parsing.",
-        )
+        raise TruePoseInputError("image", f"the image is only {w}x{h} pixels.", "use a source image of at least 64 pixels per side (512 recommended).")
+    if not isinstance(parsing, ParsingMap):
+        raise TruePoseInputError("parsing", f"expected a TruePose parsing, got {type(parsing).__name__}.", "connect a TruePose parsing node's output.")
+    check_batch("parsing", parsing.batch_size, b, "parsing maps", "a source image batch", "parse the same image batch you encode (one map per image), or give one map for all.")
+    check_aspect("parsing", parsing.size, (h, w), "the image", "parse this very image, or crop/resize both the same way before parsing.")
     labels = parsing.resized(h, w).labels
     if parsing.batch_size == 1 and b > 1:
         labels = labels.expand(b, -1, -1)
     image, labels = _crop_to_multiple_of_8(image[..., :3], labels)
     for i in range(b):
         if not bool((labels[i] != 0).any()):
-            raise input_error(
-                NODE, "parsing", f"no person in the parsing of source image {i} (every pixel is background).",
+            raise TruePoseInputError(
+                "parsing", f"no person in the parsing of source image {i} (every pixel is background).",
                 "check that the image shows a person and that the right label set was chosen.",
             )
     return image, ParsingMap(labels.contiguous(), parsing.label_set)
@@ -84,9 +78,10 @@ class TruePose_EncodeSource:
 
     def encode(self, model, vae, image, parsing, conditioning=None, dilate_regions=False, truepose_model=None, clip_vision=None):
         with node_errors(NODE):
+            image, parsing = prepare_source(image, parsing)
+            check_conditioning_width(model, conditioning)
             if truepose_model is not None:
                 model = with_source_weights(model, truepose_model)
-            image, parsing = prepare_source(image, parsing)
             latent = vae.encode(image)
             bank = encode_source_bank(model, latent, parsing, conditioning, dilate_regions)
             if clip_vision is not None:

@@ -13,14 +13,14 @@ from ..truepose_core.attention.caa import CAAAttention
 from ..truepose_core.caa import CAAProjection
 from ..truepose_core.models.checkpoint import TruePoseCheckpoint
 from ..truepose_core.models.pose_guider import PoseGuider
+from ..truepose_core.validation import check_pose_image_against_latent
 from .attention_patch import AttentionPatch
-from .errors import input_error
+from .errors import input_error, node_errors
 from .patch_chain import TruePosePatches
 from .sourcenet import SOURCE_PASS_FLAG
 from .unet_blocks import attn2_modules
 
 NODE = "TruePose_Apply"
-_ASPECT_TOLERANCE = 0.02
 
 
 class PoseGuiderPatch:
@@ -56,15 +56,8 @@ class PoseGuiderPatch:
         if b % len(chunks):
             chunks = (0,)
         per_chunk = b // len(chunks)
-        frames = self.skeleton.shape[0]
-        if frames not in (1, per_chunk):
-            raise input_error(NODE, "pose_image", f"{frames} pose images for a latent batch of {per_chunk}.", "give one pose image, or one per latent.")
-        sh, sw = self.skeleton.shape[-2:]
-        if abs(sh / sw - lh / lw) > _ASPECT_TOLERANCE * (lh / lw):
-            raise input_error(
-                NODE, "pose_image", f"the pose image is {sw}x{sh} but the latent is {lw * 8}x{lh * 8} (another aspect ratio).",
-                "render the pose at the output image size (Render Pose width/height = Empty Latent Image size).",
-            )
+        with node_errors(NODE):  # raised while sampling: name the node that took the input
+            check_pose_image_against_latent(self.skeleton.shape[0], tuple(self.skeleton.shape[-2:]), per_chunk, (lh, lw))
         guider = self._guider(h.device, h.dtype)
         ds = guider.downsample
         skeleton = F.interpolate(self.skeleton.to(h.device, h.dtype), size=(lh * ds, lw * ds), mode="bilinear", antialias=True)

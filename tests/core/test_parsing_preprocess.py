@@ -39,5 +39,29 @@ def test_the_long_side_spans_the_crop_corner_to_corner_as_in_schp():
     mean = torch.tensor(BGR_MEAN).view(3, 1)
     std = torch.tensor(BGR_STD).view(3, 1)
     centre_column = (x[0, :, :, 236] * std + mean).flip(0)  # BGR -> RGB, (3, 473)
-    assert torch.allclose(centre_column[:, 0], image[0, 0, 24:26].mean(0), atol=1e-4)
-    assert torch.allclose(centre_column[:, 472], image[0, 99, 24:26].mean(0), atol=1e-4)
+    levels = (image * 255).round()
+    assert torch.allclose(centre_column[:, 0] * 255, levels[0, 0, 24:26].mean(0), atol=0.5 + 1e-3)
+    assert torch.allclose(centre_column[:, 472] * 255, levels[0, 99, 24:26].mean(0), atol=0.5 + 1e-3)
+
+
+def test_the_crop_holds_whole_8bit_levels_like_cv2_warp_affine():
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (120, 90, 3), dtype=np.uint8), (5, 5), 0)  # an 8-bit image, as SCHP reads
+    fit = FrameFit.for_frame((120, 90), (473, 473))
+    net_h, net_w = fit.net_size
+    cx, cy = fit.center
+    s = fit.scale
+    matrix = np.array([[s, 0, (net_w - 1) / 2 - s * cx], [0, s, (net_h - 1) / 2 - s * cy]])
+    reference = cv2.warpAffine(frame[..., ::-1].copy(), matrix, (net_w, net_h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))  # SCHP: BGR uint8 in, uint8 out
+    x = frame_to_net(torch.from_numpy(frame.copy()).float()[None] / 255, fit)
+    mean = torch.tensor(BGR_MEAN).view(3, 1, 1)
+    std = torch.tensor(BGR_STD).view(3, 1, 1)
+    levels = (x[0] * std + mean) * 255
+    assert (levels - levels.round()).abs().max() < 1e-3  # whole levels, not float in between
+    ours = levels.round().permute(1, 2, 0).numpy().astype(np.int16)
+    diff = np.abs(ours - reference.astype(np.int16))
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.999  # cv2's fixed-point weights differ by one level at most

@@ -151,6 +151,36 @@ def test_pickled_python_objects_are_not_loaded(tmp_path):
         read_weights(path)
 
 
+def test_a_trusted_pickle_converts_with_the_command_the_error_gives(weights, tmp_path, capsys):
+    path = tmp_path / "exp-schp-with-args.pth"
+    torch.save({"state_dict": {f"module.{k}": v for k, v in weights.items()}, "args": argparse.Namespace(lr=0.1)}, path)
+    with pytest.raises(TruePoseInputError) as info:
+        load_network(path)
+    command = f'python -m truepose_core.parsing.convert --trust-pickle "{path}" "{tmp_path / "exp-schp-with-args.safetensors"}"'
+    assert command in info.value.fix and "runs the file's Python code" in info.value.fix
+    target = tmp_path / "exp-schp-with-args.safetensors"
+    assert convert_main([str(path), str(target)]) == 1  # without the opt-in: refused, the same advice
+    assert "--trust-pickle" in capsys.readouterr().err
+    argv = command.split(" ", 3)[3].replace('"', "").split(" ")  # the command's own arguments
+    assert convert_main(argv) == 0
+    net, label_set = load_network(target)  # pure safetensors from now on, no pickle
+    assert label_set == "lip" and torch.equal(net.state_dict()["decoder.conv4.weight"], weights["decoder.conv4.weight"])
+
+
+def test_a_converted_file_whose_metadata_contradicts_its_head_is_refused(weights, tmp_path):
+    path = tmp_path / "schp-lip.safetensors"
+    save_file(dict(weights), str(path), metadata={"format": "schp-augmentce2p", "label_set": "atr"})
+    with pytest.raises(TruePoseInputError, match=r"says label set 'atr' in its metadata, but its classifier head is lip \(20 classes\)"):
+        load_network(path)
+
+
+def test_nan_weights_are_named(weights):
+    damaged = dict(weights)
+    damaged["layer2.1.bn1.running_var"] = weights["layer2.1.bn1.running_var"].clone().index_fill_(0, torch.tensor([3]), float("nan"))
+    with pytest.raises(TruePoseInputError, match=r"input 'model_name': the SCHP tensor 'layer2\.1\.bn1\.running_var' holds 1 NaN and 0 infinite"):
+        build_network(damaged)
+
+
 def three_different_images(h=48, w=40):
     yy, xx = torch.meshgrid(torch.linspace(0, 1, h), torch.linspace(0, 1, w), indexing="ij")
     disc = (((xx - 0.5) ** 2 + (yy - 0.5) ** 2) < 0.1).float()

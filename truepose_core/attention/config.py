@@ -38,7 +38,7 @@ class HPFAConfig:
             if name not in REGION_NAMES:
                 raise TruePoseInputError("strengths", f"unknown region '{name}'.", f"use {', '.join(REGION_NAMES)}.")
             if not (s >= 0 and math.isfinite(s)):
-                raise TruePoseInputError(name, f"strength {s} is not a finite number >= 0.", "set it between 0 and 2.")
+                raise TruePoseInputError(name, f"strength {s} is not a finite number >= 0.", "set it to a finite number >= 0.")
 
     @property
     def enabled_regions(self) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from ..parsing.parsing_map import ParsingMap
+from ..validation import check_layout_against_grid
 from .bank import BlockKey, SourceBank
 from .config import HPFAConfig
 from .fusion import PackedSource, Region, gated_attention, joint_attention, joint_attention_packed, pack_regions
@@ -181,6 +182,7 @@ class TruePoseAttention:
         key = (grid, index)
         if key not in self._routes:
             assert self.target_layout is not None
+            check_layout_against_grid(self.target_layout.size, grid)
             region_map = grid_region_map(self.target_layout.select(index), grid)[0]
             self._routes[key] = {r: i.to(device) for r, i in region_token_indices(region_map).items()}
         return self._routes[key]

@@ -20,7 +20,8 @@ import torch
 
 from ..attention.bank import BlockKey
 from ..errors import TruePoseInputError
-from ..parsing.labels import REGION_GROUPS, REGION_NAMES
+from ..parsing.labels import REGION_GROUPS
+from . import checkpoint_checks as checks
 from .sd_unet import UNetConfig
 
 FORMAT = "truepose"
@@ -28,8 +29,8 @@ FORMAT_VERSION = 1
 PARTS = ("source_unet", "pose_guider", "hpfa", "caa")
 GATE_PREFIX = "hpfa.gate."
 SIGNATURE_KEY = "source_unet.input_blocks.0.0.weight"
-INPUT = "truepose_model"
-_FIX = "pick a file exported by `python -m truepose_core.train` (models/truepose)."
+INPUT = checks.INPUT
+_FIX = checks.FIX
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,16 @@ class TruePoseCheckpoint:
         """For HPFAConfig.gates."""
         return {region: float(g) for region, g in self.gates.items()}
 
-    def flat(self) -> dict[str, torch.Tensor]:
+    def flat_view(self) -> dict[str, torch.Tensor]:
+        """Every tensor under its file key, as stored (no copy)."""
         out: dict[str, torch.Tensor] = {}
         for prefix, part in (("source_unet.", self.source_unet), ("pose_guider.", self.pose_guider), ("caa.", self.caa)):
             out.update({prefix + k: v for k, v in part.items()})
+        out.update({GATE_PREFIX + region: g for region, g in self.gates.items()})
+        return out
+
+    def flat(self) -> dict[str, torch.Tensor]:
+        out = self.flat_view()
         out.update({GATE_PREFIX + region: g.reshape(()) for region, g in self.gates.items()})
         return {k: v.detach().to("cpu").contiguous() for k, v in out.items()}
 
@@ -139,38 +146,40 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> Tru
             INPUT, f"'{path.name}' could not be read ({reason}): the file is damaged or not a safetensors file.",
             "export it again, or copy it again completely; " + _FIX,
         ) from None
-    return TruePoseCheckpoint(
-        meta=_meta(meta, path, list(tensors)),
+    checkpoint = TruePoseCheckpoint(
+        meta=_meta(meta, path),
         source_unet=_part(tensors, "source_unet."),
         pose_guider=_part(tensors, "pose_guider."),
         gates=_part(tensors, GATE_PREFIX),
         caa=_part(tensors, "caa."),
     )
+    validate(checkpoint, path.name)
+    return checkpoint
+
+
+def validate(checkpoint: TruePoseCheckpoint, name: str) -> None:
+    """Every tensor against what the metadata implies, then finite values (checkpoint_checks.py)."""
+    checks.check_choices(checkpoint.meta, name)
+    checks.check_source_unet(checkpoint.meta, checkpoint.source_unet, name)
+    checks.check_pose_guider(checkpoint.meta, checkpoint.pose_guider, name)
+    checks.check_gates(checkpoint.gates, name)
+    checks.check_caa(checkpoint.meta, checkpoint.caa, name)
+    checks.check_finite(checkpoint.flat_view(), name)
 
 
 def _part(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
-def _meta(meta: Mapping[str, str], path: Path, keys: list[str]) -> CheckpointMeta:
+def _meta(meta: Mapping[str, str], path: Path) -> CheckpointMeta:
     if meta.get("format") != FORMAT:
         raise TruePoseInputError(INPUT, f"'{path.name}' has TruePose keys but no TruePose metadata.", _FIX)
-    version = int(meta.get("format_version", "0"))
-    if version > FORMAT_VERSION:
-        raise TruePoseInputError(
-            INPUT, f"'{path.name}' is format version {version}; this pack reads up to {FORMAT_VERSION}.",
-            "update the TruePose node pack.",
-        )
+    checks.check_format_version(meta, path.name, FORMAT_VERSION)
+    checks.check_metadata_strings(meta, path.name)
     try:
-        parsed = CheckpointMeta.from_strings(meta)
-    except (KeyError, ValueError, TypeError) as e:
-        raise TruePoseInputError(INPUT, f"'{path.name}' has unreadable metadata ({e}).", _FIX) from None
-    if bool(parsed.caa) != any(k.startswith("caa.") for k in keys):
-        raise TruePoseInputError(INPUT, f"'{path.name}' has CAA metadata and CAA weights that do not go together.", _FIX)
-    unknown = set(parsed.region_groups) - set(REGION_NAMES)
-    if unknown:
-        raise TruePoseInputError(INPUT, f"'{path.name}' uses unknown regions {sorted(unknown)}.", "update the TruePose node pack.")
-    return parsed
+        return CheckpointMeta.from_strings(meta)
+    except (KeyError, ValueError, TypeError, AttributeError) as e:
+        raise checks.bad_file(path.name, f"its metadata is unreadable ({e}).") from None
 
 
 def _describe(keys: list[str]) -> str:

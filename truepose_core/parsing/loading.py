@@ -20,8 +20,12 @@ _SCHP_MARKERS = ("fushion.3.weight", "decoder.conv4.weight", "context_encoding.b
 _SOURCE_HINT = "use exp-schp-201908261155-lip.pth, exp-schp-201908301523-atr.pth or exp-schp-201908270938-pascal-person-part.pth (see the README)"
 
 
-def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """All tensors of a .safetensors or .pth/.pt file, as saved (no key rewriting)."""
+def read_weights(path: str | Path, trust_pickle: bool = False) -> dict[str, torch.Tensor]:
+    """All tensors of a .safetensors or .pth/.pt file, as saved (no key rewriting).
+
+    A .pth is read with weights_only=True. `trust_pickle` (the converter's --trust-pickle, never
+    the nodes) unpickles it fully, which runs whatever Python code the file holds.
+    """
     path = Path(path)
     if not path.is_file():
         raise TruePoseInputError(INPUT, f"model file '{path}' does not exist.", f"put it in models/human_parsing or models/schp; {_SOURCE_HINT}.")
@@ -30,18 +34,24 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
             from safetensors.torch import load_file
 
             return load_file(str(path), device="cpu")
-        return _unwrap(torch.load(str(path), map_location="cpu", weights_only=True))
+        return _unwrap(torch.load(str(path), map_location="cpu", weights_only=not trust_pickle))
     except TruePoseInputError:
         raise
     except pickle.UnpicklingError as e:
         if "unsupported global" in str(e).lower():
             raise TruePoseInputError(
                 INPUT, f"'{path.name}' holds Python objects besides tensors, which are not loaded for safety.",
-                "convert it with `python -m truepose_core.parsing.convert` on a machine where you trust the file, or use the .safetensors.",
+                f"if you trust its source, convert it once, from the TruePose node pack's folder, with `{convert_command(path)}` "
+                "(--trust-pickle runs the file's Python code), then refresh (R) and pick the .safetensors.",
             ) from None
         raise _corrupt(path, e) from None
     except Exception as e:  # torch and safetensors raise several types for a damaged file
         raise _corrupt(path, e) from None
+
+
+def convert_command(path: Path) -> str:
+    target = path.with_suffix(".safetensors").name
+    return f'python -m truepose_core.parsing.convert --trust-pickle "{path}" "{path.with_name(target)}"'
 
 
 def _corrupt(path: Path, error: Exception) -> TruePoseInputError:
@@ -74,12 +84,24 @@ def detect_label_set(state_dict: dict[str, torch.Tensor]) -> str:
         raise TruePoseInputError(INPUT, f"this is not an SCHP human-parsing checkpoint ({_describe(state_dict)}).", _SOURCE_HINT + ".")
     classes = classifier_classes(state_dict)
     head = state_dict["decoder.conv4.weight"]
+    check_finite(state_dict)
     if classes not in LABEL_SET_BY_CLASSES or head.shape[0] != classes:
         raise TruePoseInputError(
             INPUT, f"the SCHP classifier has {classes} classes; only 20 (LIP), 18 (ATR) and 7 (Pascal-Person-Part) are known.",
             _SOURCE_HINT + ".",
         )
     return LABEL_SET_BY_CLASSES[classes]
+
+
+def check_finite(state_dict: dict[str, torch.Tensor]) -> None:
+    """NaN or inf weights would parse every pixel as one class: name the first such tensor."""
+    for key, tensor in state_dict.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise TruePoseInputError(
+                INPUT, f"the SCHP tensor '{key}' holds {int(torch.isnan(tensor).sum())} NaN and {int(torch.isinf(tensor).sum())} "
+                f"infinite values (of {tensor.numel()}): the file is damaged.",
+                f"download it again and compare its size with the README; {_SOURCE_HINT}.",
+            )
 
 
 def _describe(state_dict: dict[str, torch.Tensor]) -> str:
@@ -109,4 +131,22 @@ def build_network(state_dict: dict[str, torch.Tensor]) -> tuple[AugmentCE2P, str
 
 
 def load_network(path: str | Path) -> tuple[AugmentCE2P, str]:
-    return build_network(read_weights(path))
+    net, label_set = build_network(read_weights(path))
+    recorded = _recorded_label_set(Path(path))
+    if recorded is not None and recorded != label_set:
+        raise TruePoseInputError(
+            INPUT, f"'{Path(path).name}' says label set '{recorded}' in its metadata, but its classifier head is {label_set} "
+            f"({classifier_classes(net.state_dict())} classes): the file was edited or mislabelled.",
+            "convert the original .pth again with `python -m truepose_core.parsing.convert`.",
+        )
+    return net, label_set
+
+
+def _recorded_label_set(path: Path) -> str | None:
+    """The label set the converter wrote into a .safetensors (None: no such record)."""
+    if path.suffix != ".safetensors":
+        return None
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return (f.metadata() or {}).get("label_set")

@@ -4,6 +4,8 @@ SCHP fits the whole frame (box (0, 0, w-1, h-1)) into the network's square input
 padded with black, normalises BGR with ImageNet statistics, and maps the logits back to the
 frame with the inverse affine transform. Both warps here are bilinear grid samples, the same
 maths as its cv2.warpAffine(INTER_LINEAR, BORDER_CONSTANT=0), but batched and on any device.
+SCHP reads 8-bit images and warpAffine keeps them 8-bit, so the frame and the crop are rounded
+to whole levels (0..255) as there: the network sees the same input as in the reference.
 """
 
 from __future__ import annotations
@@ -59,14 +61,19 @@ def _sample(x: torch.Tensor, grid: torch.Tensor, padding: str) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding, align_corners=True)
 
 
+def to_8bit_levels(x: torch.Tensor) -> torch.Tensor:
+    """0..1 values rounded to the nearest of 256 levels (what a uint8 image holds)."""
+    return x.clamp(0.0, 1.0).mul(255.0).round_().div_(255.0)
+
+
 def frame_to_net(images: torch.Tensor, fit: FrameFit) -> torch.Tensor:
     """(B, H, W, 3) RGB in 0..1 -> (B, 3, net_h, net_w) normalised BGR network input."""
     net_h, net_w = fit.net_size
     cx, cy = fit.center
     xs = (torch.arange(net_w, dtype=torch.float64) - (net_w - 1) / 2) / fit.scale + cx
     ys = (torch.arange(net_h, dtype=torch.float64) - (net_h - 1) / 2) / fit.scale + cy
-    bgr = images[..., :3].flip(-1).permute(0, 3, 1, 2).float()
-    crop = _sample(bgr, _grid(xs, ys, fit.frame_size), "zeros")
+    bgr = to_8bit_levels(images[..., :3].flip(-1).permute(0, 3, 1, 2).float())
+    crop = to_8bit_levels(_sample(bgr, _grid(xs, ys, fit.frame_size), "zeros"))
     mean = torch.tensor(BGR_MEAN, device=crop.device).view(1, 3, 1, 1)
     std = torch.tensor(BGR_STD, device=crop.device).view(1, 3, 1, 1)
     return (crop - mean) / std
