@@ -29,7 +29,8 @@ class TruePose_ParsingFromImage:
         return {
             "required": {
                 "palette_image": ("IMAGE", {"tooltip": "Colour label map, saved losslessly (PNG)."}),
-                "label_set": (list(LABEL_SETS), {"default": "lip", "tooltip": "The label set of the parser that made it: the same colour means different classes in LIP and ATR."}),
+                "label_set": (list(LABEL_SETS), {"default": "lip", "tooltip":
+                    "The label set of the parser that made it: the same colour means different classes in LIP and ATR."}),
             }
         }
 
@@ -56,13 +57,15 @@ class TruePose_ParsingFromMasks:
             raise input_error("TruePose_ParsingFromMasks", "face", "no mask connected.", "connect at least one region mask.")
         shapes = {tuple(m.shape[-2:]) for m in given.values()}
         if len(shapes) > 1:
-            raise input_error("TruePose_ParsingFromMasks", next(iter(given)), f"masks have different sizes {sorted(shapes)}.", "make every mask the size of the source image.")
+            raise input_error("TruePose_ParsingFromMasks", next(iter(given)), f"masks have different sizes {sorted(shapes)}.",
+                "make every mask the size of the source image.")
         batch = max(m.reshape(-1, *m.shape[-2:]).shape[0] for m in given.values())
         labels = torch.zeros(batch, *shapes.pop(), dtype=torch.uint8)
         for region, mask in given.items():
             m = mask.reshape(-1, *mask.shape[-2:])
             if m.shape[0] not in (1, batch):
-                raise input_error("TruePose_ParsingFromMasks", region, f"batch {m.shape[0]} vs {batch}.", "give every mask the same batch size (or 1).")
+                raise input_error("TruePose_ParsingFromMasks", region, f"batch {m.shape[0]} vs {batch}.",
+                    "give every mask the same batch size (or 1).")
             labels[(m > 0.5).expand(batch, -1, -1)] = _REGION_LABEL[region]
         return (ParsingMap(labels, "lip"),)
 
@@ -78,8 +81,10 @@ class TruePose_ParsingToMask:
         return {
             "required": {
                 "parsing": (PARSING,),
-                "labels": ("STRING", {"default": "face", "tooltip": f"Comma list of presets ({', '.join(LABEL_PRESETS)}), regions ({', '.join(REGION_GROUPS)}), LIP names or ids."}),
-                "grow": ("INT", {"default": 0, "min": -64, "max": 64, "tooltip": "Grow (or shrink, negative) the mask by this many pixels."}),
+                "labels": ("STRING", {"default": "face", "tooltip":
+                    f"Comma list of presets ({', '.join(LABEL_PRESETS)}), regions ({', '.join(REGION_GROUPS)}), LIP names or ids."}),
+                "grow": ("INT", {"default": 0, "min": -64, "max": 64, "tooltip":
+                    "Grow (or shrink, negative) the mask by this many pixels."}),
                 "blur": ("INT", {"default": 0, "min": 0, "max": 64, "tooltip": "Feather radius in pixels."}),
                 "invert": ("BOOLEAN", {"default": False}),
             }

@@ -26,10 +26,12 @@ def _crop_to_multiple_of_8(image: torch.Tensor, labels: torch.Tensor) -> tuple[t
 def prepare_source(image: torch.Tensor, parsing: ParsingMap) -> tuple[torch.Tensor, ParsingMap]:
     """Validate the pair and bring the parsing onto the image's pixel grid."""
     if image.ndim != 4 or image.shape[-1] < 3:
-        raise input_error(NODE, "image", f"expected an IMAGE batch, got shape {tuple(image.shape)}.", "connect a LoadImage (or any IMAGE) output.")
+        raise input_error(NODE, "image", f"expected an IMAGE batch, got shape {tuple(image.shape)}.",
+            "connect a LoadImage (or any IMAGE) output.")
     b, h, w = image.shape[0], image.shape[1], image.shape[2]
     if min(h, w) < 64:
-        raise input_error(NODE, "image", f"the image is only {w}x{h} pixels.", "use a source image of at least 64 pixels per side (512 recommended).")
+        raise input_error(NODE, "image", f"the image is only {w}x{h} pixels.",
+            "use a source image of at least 64 pixels per side (512 recommended).")
     if parsing.batch_size not in (1, b):
         raise input_error(
             NODE, "parsing", f"{parsing.batch_size} parsing maps for {b} source images.",
@@ -75,10 +77,14 @@ class TruePose_EncodeSource:
                 "parsing": (PARSING, {"tooltip": "Human parsing of the source image (same size and batch)."}),
             },
             "optional": {
-                "conditioning": ("CONDITIONING", {"tooltip": "Positive prompt for the SourceNet pass (recommended; empty context if absent)."}),
-                "dilate_regions": ("BOOLEAN", {"default": False, "tooltip": "Grow every region by one token per block, so thin parts keep their edges."}),
-                "truepose_model": (TRUEPOSE_MODEL, {"tooltip": "Trained mode: run the SourceNet with this checkpoint's weights instead of MODEL's."}),
-                "clip_vision": ("CLIP_VISION", {"tooltip": "Trained mode with CAA: the CLIP vision model the checkpoint was trained with; encodes one crop per region."}),
+                "conditioning": ("CONDITIONING", {"tooltip":
+                    "Positive prompt for the SourceNet pass (recommended; empty context if absent)."}),
+                "dilate_regions": ("BOOLEAN", {"default": False, "tooltip":
+                    "Grow every region by one token per block, so thin parts keep their edges."}),
+                "truepose_model": (TRUEPOSE_MODEL, {"tooltip":
+                    "Trained mode: run the SourceNet with this checkpoint's weights instead of MODEL's."}),
+                "clip_vision": ("CLIP_VISION", {"tooltip":
+                    "Trained mode with CAA: the CLIP vision model the checkpoint was trained with; encodes one crop per region."}),
             },
         }
 
@@ -107,7 +113,8 @@ class TruePose_MergeSources:
             "required": {
                 "source": (SOURCE, {"tooltip": "The base source: every region not listed comes from here."}),
                 "other": (SOURCE, {"tooltip": "The source the listed regions come from."}),
-                "regions": ("STRING", {"default": "upper, lower", "tooltip": f"Comma list of regions to take from 'other': {', '.join(REGION_NAMES)}."}),
+                "regions": ("STRING", {"default": "upper, lower", "tooltip":
+                    f"Comma list of regions to take from 'other': {', '.join(REGION_NAMES)}."}),
             }
         }
 
@@ -115,7 +122,8 @@ class TruePose_MergeSources:
         names = [r.strip().lower() for r in regions.split(",") if r.strip()]
         unknown = [r for r in names if r not in REGION_NAMES]
         if unknown or not names:
-            raise input_error("TruePose_MergeSources", "regions", f"unknown or empty region list {unknown or regions!r}.", f"use {', '.join(REGION_NAMES)}.")
+            raise input_error("TruePose_MergeSources", "regions", f"unknown or empty region list {unknown or regions!r}.",
+                f"use {', '.join(REGION_NAMES)}.")
         with node_errors("TruePose_MergeSources"):
             return (source.merged(other, names),)
 

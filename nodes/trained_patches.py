@@ -57,7 +57,8 @@ class PoseGuiderPatch:
         per_chunk = b // len(chunks)
         frames = self.skeleton.shape[0]
         if frames not in (1, per_chunk):
-            raise input_error(NODE, "pose_image", f"{frames} pose images for a latent batch of {per_chunk}.", "give one pose image, or one per latent.")
+            raise input_error(NODE, "pose_image", f"{frames} pose images for a latent batch of {per_chunk}.",
+                "give one pose image, or one per latent.")
         sh, sw = self.skeleton.shape[-2:]
         if abs(sh / sw - lh / lw) > _ASPECT_TOLERANCE * (lh / lw):
             raise input_error(
@@ -104,7 +105,8 @@ def caa_patch(model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank,
     modules = attn2_modules(model_patcher, NODE)
     context_dim = next(iter(modules.values())).to_k.in_features
     if context_dim != meta["context_dim"]:
-        raise input_error(NODE, "truepose_model", f"its CAA tokens are {meta['context_dim']} wide; this MODEL's cross-attention takes {context_dim}.",
+        raise input_error(NODE, "truepose_model",
+            f"its CAA tokens are {meta['context_dim']} wide; this MODEL's cross-attention takes {context_dim}.",
                           "use the base model the TruePose checkpoint was trained from.")
     projection = CAAProjection(meta["embed_dim"], meta["context_dim"], tuple(meta["regions"]))
     projection.load_state_dict(checkpoint.caa)

@@ -74,7 +74,6 @@ def tiny_controlnet_state_dict(seed: int = 1) -> dict[str, torch.Tensor]:
 
 
 def sd15_vae_state_dict(seed: int = 2) -> dict[str, torch.Tensor]:
-    import comfy.ops
     from comfy.ldm.models.autoencoder import AutoencoderKL
 
     ddconfig = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128,

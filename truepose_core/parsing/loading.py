@@ -17,14 +17,18 @@ from .schp import AugmentCE2P, classifier_classes
 INPUT = "model_name"
 LABEL_SET_BY_CLASSES = {20: "lip", 18: "atr", 7: "pascal"}
 _SCHP_MARKERS = ("fushion.3.weight", "decoder.conv4.weight", "context_encoding.bottleneck.0.weight")
-_SOURCE_HINT = "use exp-schp-201908261155-lip.pth, exp-schp-201908301523-atr.pth or exp-schp-201908270938-pascal-person-part.pth (see the README)"
+_SOURCE_HINT = (
+    "use exp-schp-201908261155-lip.pth, exp-schp-201908301523-atr.pth or exp-schp-201908270938-pascal-person-part.pth (see the README)"
+)
 
 
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """All tensors of a .safetensors or .pth/.pt file, as saved (no key rewriting)."""
     path = Path(path)
     if not path.is_file():
-        raise TruePoseInputError(INPUT, f"model file '{path}' does not exist.", f"put it in models/human_parsing or models/schp; {_SOURCE_HINT}.")
+        raise TruePoseInputError(
+            INPUT, f"model file '{path}' does not exist.", f"put it in models/human_parsing or models/schp; {_SOURCE_HINT}."
+        )
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -36,7 +40,8 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
     except pickle.UnpicklingError as e:
         if "unsupported global" in str(e).lower():
             raise TruePoseInputError(
-                INPUT, f"'{path.name}' holds Python objects besides tensors, which are not loaded for safety.",
+                INPUT,
+                f"'{path.name}' holds Python objects besides tensors, which are not loaded for safety.",
                 "convert it with `python -m truepose_core.parsing.convert` on a machine where you trust the file, or use the .safetensors.",
             ) from None
         raise _corrupt(path, e) from None
@@ -47,7 +52,8 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
 def _corrupt(path: Path, error: Exception) -> TruePoseInputError:
     reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
     return TruePoseInputError(
-        INPUT, f"'{path.name}' could not be read ({reason}); the file is damaged or not a weights file.",
+        INPUT,
+        f"'{path.name}' could not be read ({reason}); the file is damaged or not a weights file.",
         f"download it again and compare its size with the README; {_SOURCE_HINT}.",
     )
 
@@ -63,7 +69,7 @@ def _unwrap(obj: object) -> dict[str, torch.Tensor]:
 def normalize_keys(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Drops the DataParallel 'module.' prefix and BatchNorm step counters (no inference meaning)."""
     if state_dict and all(k.startswith("module.") for k in state_dict):
-        state_dict = {k[len("module."):]: v for k, v in state_dict.items()}
+        state_dict = {k[len("module.") :]: v for k, v in state_dict.items()}
     return {k: v for k, v in state_dict.items() if not k.endswith("num_batches_tracked")}
 
 
@@ -76,7 +82,8 @@ def detect_label_set(state_dict: dict[str, torch.Tensor]) -> str:
     head = state_dict["decoder.conv4.weight"]
     if classes not in LABEL_SET_BY_CLASSES or head.shape[0] != classes:
         raise TruePoseInputError(
-            INPUT, f"the SCHP classifier has {classes} classes; only 20 (LIP), 18 (ATR) and 7 (Pascal-Person-Part) are known.",
+            INPUT,
+            f"the SCHP classifier has {classes} classes; only 20 (LIP), 18 (ATR) and 7 (Pascal-Person-Part) are known.",
             _SOURCE_HINT + ".",
         )
     return LABEL_SET_BY_CLASSES[classes]
@@ -102,7 +109,8 @@ def build_network(state_dict: dict[str, torch.Tensor]) -> tuple[AugmentCE2P, str
     except RuntimeError as e:
         detail = " ".join(str(e).split())[:400]
         raise TruePoseInputError(
-            INPUT, f"the SCHP weights do not match the network ({detail}).",
+            INPUT,
+            f"the SCHP weights do not match the network ({detail}).",
             "use an unmodified official SCHP checkpoint (ResNet-101 AugmentCE2P) or its converted .safetensors.",
         ) from None
     return net.float().eval().requires_grad_(False), label_set
