@@ -1,7 +1,8 @@
 // Drives Debian's chromium (playwright-core) through one scenario against a running ComfyUI and
 // prints one JSON line of facts for the pytest side (tests/web/test_browser_*.py) to assert on.
-//   node tests/web/browser_driver.mjs <scenario> <server url> <screenshot dir>
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+//   node tests/web/browser_driver.mjs <scenario> <server url> <screenshot dir or ""> [litegraph|vue]
+// "vue" switches the frontend's Nodes 2.0 (Comfy.VueNodes.Enabled: DOM-rendered nodes) on.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,22 +10,34 @@ import { chromium } from "playwright-core";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const [scenarioName, serverURL, screenshotDir] = process.argv.slice(2);
+const [scenarioName, serverURL, screenshotDir, mode = "litegraph"] = process.argv.slice(2);
+const VUE = mode === "vue";
+const SHIPPED = join(HERE, "..", "..", "workflows"); // the pack's UI workflows; their API twins in api/
 const workflow = (name) => JSON.parse(readFileSync(join(HERE, "workflows", `${name}.json`), "utf8"));
+const shippedNames = () => readdirSync(SHIPPED).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
 
 async function openComfy() {
   const profile = mkdtempSync(join(tmpdir(), "truepose-chromium-"));
   const args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync"];
   // a fresh --user-data-dir: launchPersistentContext passes `profile` as chromium's --user-data-dir
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args, viewport: { width: 1280, height: 800 } });
+  const viewport = scenarioName === "shipped_workflows" ? { width: 1920, height: 1200 } : { width: 1280, height: 800 };
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args, viewport });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   // errors from the pack's modules (the frontend's blocked calls to api.comfy.org are expected offline)
   page.on("console", (m) => { if (m.type() === "error" && /truepose/i.test(m.text()) && !/Content Security Policy/.test(m.text())) errors.push(m.text()); });
   // no first-run template browser or tutorial over the canvas
-  await page.request.post(`${serverURL}/api/settings`, { data: { "Comfy.TutorialCompleted": true, "Comfy.Workflow.ShowMissingModelsWarning": false } });
+  // the server keeps settings between runs: every scenario states the renderer it wants
+  await page.request.post(`${serverURL}/api/settings`, {
+    data: {
+      "Comfy.TutorialCompleted": true, "Comfy.Workflow.ShowMissingModelsWarning": false, "Comfy.VueNodes.Enabled": VUE,
+      // whole-graph screenshots: full detail at any zoom, no minimap over the nodes
+      "LiteGraph.Canvas.MinFontSizeForLOD": 0, "LiteGraph.Canvas.LowQualityRenderingZoomThreshold": 0,
+      "Comfy.Minimap.Visible": false, "Comfy.Graph.CanvasInfo": false,
+    },
+  });
   // forget cached results, so every node of the scenario runs and sends its ui payload
   await page.request.post(`${serverURL}/api/free`, { data: { free_memory: true } });
   await page.goto(serverURL, { waitUntil: "domcontentloaded", timeout: 90_000 });
@@ -103,7 +116,100 @@ async function shoot(page, name, ids) {
   return path;
 }
 
+// Drop a workflow file on the canvas, as a user drags one in from the file manager.
+async function dropWorkflow(page, name, text) {
+  await page.evaluate(async ([name, text]) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], `${name}.json`, { type: "application/json" }));
+    const canvas = window.comfyAPI.app.app.canvas.canvas;
+    canvas.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, [name, text]);
+  const expected = JSON.parse(text).nodes.length;
+  await page.waitForFunction((n) => window.comfyAPI.app.app.graph.nodes.length === n, expected, { timeout: 30_000 });
+  // settled: every LoadImage shows its picture, the DOM widgets have had two frames to follow
+  await page.waitForFunction(() => window.comfyAPI.app.app.graph.nodes.filter((n) => n.type === "LoadImage").every((n) => n.imgs?.[0]?.complete),
+    null, { timeout: 30_000 });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await page.waitForTimeout(VUE ? 800 : 300);
+}
+
+// Every node's box in graph units, title bar included: LiteGraph's own bounding rect, or with
+// Nodes 2.0 the rendered DOM element (what the user sees), mapped back through the canvas transform.
+async function nodeBoxes(page) {
+  return page.evaluate((vue) => {
+    const { app } = window.comfyAPI.app;
+    const { scale, offset } = app.canvas.ds;
+    const rect = app.canvas.canvas.getBoundingClientRect();
+    return app.graph.nodes.map((n) => {
+      let box = [...n.boundingRect];
+      if (vue) {
+        const el = document.querySelector(`[data-node-id="${n.id}"]`);
+        if (!el) return { id: n.id, type: n.type, box: null };
+        const r = el.getBoundingClientRect();
+        box = [(r.left - rect.left) / scale - offset[0], (r.top - rect.top) / scale - offset[1], r.width / scale, r.height / scale];
+      }
+      return { id: n.id, type: n.type, title: n.title, box: box.map((v) => Math.round(v * 10) / 10) };
+    });
+  }, VUE);
+}
+
+// Fit the whole graph into the view, for a screenshot of the workflow.
+async function fitGraph(page, margin = 40) {
+  return page.evaluate((margin) => {
+    const { app } = window.comfyAPI.app;
+    const boxes = app.graph.nodes.map((n) => n.boundingRect);
+    const [x0, y0] = [Math.min(...boxes.map((b) => b[0])), Math.min(...boxes.map((b) => b[1]))];
+    const [x1, y1] = [Math.max(...boxes.map((b) => b[0] + b[2])), Math.max(...boxes.map((b) => b[1] + b[3]))];
+    const rect = app.canvas.canvas.getBoundingClientRect();
+    const scale = Math.min((rect.width - 2 * margin) / (x1 - x0), (rect.height - 2 * margin) / (y1 - y0), 1);
+    app.canvas.ds.scale = scale;
+    app.canvas.ds.offset = [margin / scale - x0, margin / scale - y0];
+    app.canvas.setDirty(true, true);
+    app.canvas.draw(true, true);
+    const [w, h] = [(x1 - x0) * scale + 2 * margin, (y1 - y0) * scale + 2 * margin];
+    return { x: rect.left, y: rect.top, width: Math.min(w, rect.width), height: Math.min(h, rect.height) };
+  }, margin);
+}
+
 const scenarios = {
+  // Every shipped UI workflow, dropped in as a user would: the node boxes, the prompt the frontend
+  // would queue (app.graphToPrompt) and a screenshot of the whole graph.
+  async shipped_workflows(page) {
+    const results = {};
+    if (screenshotDir) await page.evaluate(() => window.comfyAPI.app.app.extensionManager.command.execute("Workspace.ToggleFocusMode"));
+    for (const name of shippedNames()) {
+      await dropWorkflow(page, name, readFileSync(join(SHIPPED, `${name}.json`), "utf8"));
+      const boxes = await nodeBoxes(page);
+      const prompt = await page.evaluate(async () => (await window.comfyAPI.app.app.graphToPrompt()).output);
+      let screenshot = null;
+      if (screenshotDir) {
+        const clip = await fitGraph(page);
+        await page.waitForTimeout(VUE ? 800 : 300);
+        screenshot = join(screenshotDir, `${name}${VUE ? "_nodes2" : ""}.png`);
+        await page.screenshot({ path: screenshot, clip });
+      }
+      results[name] = { boxes, prompt, screenshot };
+    }
+    return { mode, workflows: results };
+  },
+
+  // The frontend's own sizes for the nodes of every API twin (fresh nodes, nothing saved): what
+  // scripts/build_workflows.py lays the UI files out with (scripts/measure_node_sizes.py).
+  async measure_nodes(page) {
+    const sizes = {};
+    for (const name of shippedNames()) {
+      const prompt = JSON.parse(readFileSync(join(SHIPPED, "api", `${name}.json`), "utf8"));
+      await page.evaluate(async (prompt) => { await window.comfyAPI.app.app.loadApiJson(prompt, "measure.json"); }, prompt);
+      await page.waitForFunction(() => window.comfyAPI.app.app.graph.nodes.filter((n) => n.type === "LoadImage").every((n) => n.imgs?.[0]?.complete),
+        null, { timeout: 30_000 });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      await page.waitForTimeout(VUE ? 800 : 300);
+      sizes[name] = Object.fromEntries((await nodeBoxes(page)).map((n) => [n.id, n.box && [n.box[2], n.box[3]]]));
+    }
+    return { mode, sizes };
+  },
+
+
   async parsing_preview(page) {
     const run1 = await loadAndRun(page, workflow("parsing_preview"));
     await page.waitForSelector(".truepose-parsing-preview[data-ready=true]", { timeout: 30_000 });
