@@ -12,7 +12,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const [scenarioName, serverURL, screenshotDir, mode = "litegraph"] = process.argv.slice(2);
 const VUE = mode === "vue";
-const SHIPPED = join(HERE, "..", "..", "workflows"); // the pack's UI workflows; their API twins in api/
+const SHIPPED = join(HERE, "..", "..", "workflows");
+const PACK_FOLDER = "ComfyUI-TruePose"; // the pack's folder name in custom_nodes (scripts/comfy_host.py) // the pack's UI workflows; their API twins in api/
 const workflow = (name) => JSON.parse(readFileSync(join(HERE, "workflows", `${name}.json`), "utf8"));
 const shippedNames = () => readdirSync(SHIPPED).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
 
@@ -191,6 +192,23 @@ const scenarios = {
       results[name] = { boxes, prompt, screenshot };
     }
     return { mode, workflows: results };
+  },
+
+  // The Templates browser, opened on this pack's category: which thumbnails it asked for and got.
+  async templates(page) {
+    const asked = [];
+    page.on("response", (r) => { if (r.url().includes("/workflow_templates/")) asked.push({ url: r.url(), status: r.status(), type: r.headers()["content-type"] ?? "" }); });
+    await page.evaluate(() => window.comfyAPI.app.app.extensionManager.command.execute("Comfy.BrowseTemplates"));
+    const category = page.getByText(PACK_FOLDER, { exact: true }).first();
+    await category.waitFor({ timeout: 30_000 });
+    await category.click();
+    const thumbnails = (list) => list.filter((r) => r.url.includes(`/workflow_templates/${PACK_FOLDER}/`) && r.url.endsWith(".jpg"));
+    const expected = shippedNames().length;
+    for (let t = 0; t < 60 && thumbnails(asked).length < expected; t++) await page.waitForTimeout(500);
+    await page.waitForTimeout(1000);
+    const screenshot = screenshotDir ? join(screenshotDir, "templates.png") : null;
+    if (screenshot) await page.screenshot({ path: screenshot });
+    return { asked: thumbnails(asked), screenshot };
   },
 
   // The frontend's own sizes for the nodes of every API twin (fresh nodes, nothing saved): what
