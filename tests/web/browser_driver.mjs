@@ -112,7 +112,7 @@ async function focusNodes(page, id, [x, y] = [300, 150]) {
 
 async function shoot(page, name, ids) {
   if (!screenshotDir) return null;
-  const path = join(screenshotDir, name);
+  const path = join(screenshotDir, VUE && !name.includes("nodes2") ? name.replace(/\.png$/, "_nodes2.png") : name);
   await page.screenshot({ path, clip: await nodesBox(page, ids) });
   return path;
 }
@@ -170,6 +170,37 @@ async function fitGraph(page, margin = 40) {
     const [w, h] = [(x1 - x0) * scale + 2 * margin, (y1 - y0) * scale + 2 * margin];
     return { x: rect.left, y: rect.top, width: Math.min(w, rect.width), height: Math.min(h, rect.height) };
   }, margin);
+}
+
+// Nodes 2.0: the node is DOM; the stripe is the widget row's left border. Where each stripe is on
+// screen (client pixels) plus a screenshot of the page, for the test to read the real pixels.
+async function regionColorsNodes2(page) {
+  const id = await page.evaluate(() => {
+    const { app } = window.comfyAPI.app;
+    app.graph.clear();
+    const node = window.LiteGraph.createNode("TruePose_Apply");
+    node.pos = [60, 160]; // below the workflow menu
+    app.graph.add(node);
+    app.canvas.ds.scale = 1;
+    app.canvas.ds.offset = [0, 0];
+    app.canvas.setDirty(true, true);
+    return node.id;
+  });
+  await page.waitForFunction((id) => document.querySelectorAll(`[data-node-id="${id}"] .lg-node-widget[data-truepose-colour]`).length >= 7, id, { timeout: 30_000 });
+  await page.waitForTimeout(300);
+  const widgets = await page.evaluate((id) => {
+    const out = {};
+    for (const row of document.querySelectorAll(`[data-node-id="${id}"] .lg-node-widget`)) {
+      const name = row.querySelector("p")?.textContent?.trim();
+      const r = row.getBoundingClientRect();
+      out[name] = { colour: row.dataset.trueposeColour ?? null, point: [Math.round(r.left + 3), Math.round(r.top + r.height / 2)] };
+    }
+    return out;
+  }, id);
+  const page_shot = join(screenshotDir, "region_colors_nodes2_page.png");
+  await page.screenshot({ path: page_shot });
+  const shot = await shoot(page, "region_colors_nodes2.png", [id]);
+  return { widgets, pageScreenshot: page_shot, screenshot: shot };
 }
 
 const scenarios = {
@@ -302,6 +333,7 @@ const scenarios = {
   },
 
   async region_colors(page) {
+    if (VUE) return regionColorsNodes2(page);
     const result = await page.evaluate(async () => {
       const { app } = window.comfyAPI.app;
       app.graph.clear();
