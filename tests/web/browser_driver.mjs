@@ -197,10 +197,10 @@ async function regionColorsNodes2(page) {
     }
     return out;
   }, id);
-  const page_shot = join(screenshotDir, "region_colors_nodes2_page.png");
-  await page.screenshot({ path: page_shot });
+  const pageShot = join(mkdtempSync(join(tmpdir(), "truepose-page-")), "page.png"); // pixels to read, not a picture to keep
+  await page.screenshot({ path: pageShot });
   const shot = await shoot(page, "region_colors_nodes2.png", [id]);
-  return { widgets, pageScreenshot: page_shot, screenshot: shot };
+  return { widgets, pageScreenshot: pageShot, screenshot: shot };
 }
 
 const scenarios = {
@@ -304,6 +304,12 @@ const scenarios = {
     await focusNodes(page, 4);
     const editor = await page.evaluateHandle(() => window.comfyAPI.app.app.graph.getNodeById(4).truePoseEditor);
     const before = await editor.evaluate((e) => ({ frames: e.frames.length, store: e.store.value, sliderMax: Number(e.slider.max) }));
+    // the hidden pose_store widget: drawn nowhere (classic: no height; Nodes 2.0: no row in the DOM)
+    const storeShown = await page.evaluate((vue) => {
+      const node = window.comfyAPI.app.app.graph.getNodeById(4);
+      if (!vue) return node.widgets.find((w) => w.name === "pose_store").computeSize()[1] > 0;
+      return [...document.querySelectorAll('[data-node-id="4"] .lg-node-widget p')].some((p) => p.textContent.trim() === "pose_store");
+    }, VUE);
     // scrub to frame 2, retarget onto the source's build through the local route
     await page.locator(".truepose-pose-editor input.truepose-frame").fill("1");
     await page.click(".truepose-pose-editor button[data-action=match]");
@@ -329,7 +335,7 @@ const scenarios = {
     const second = await run(page);
     await editor.evaluate((e) => { e.selected = null; e.say(""); e.draw(); });
     const shot = await shoot(page, "pose_editor.png", [4]);
-    return { first, second, before, matchStatus, dragged, store, promptStore, screenshot: shot };
+    return { first, second, before, storeShown, matchStatus, dragged, store, promptStore, screenshot: shot };
   },
 
   async region_colors(page) {

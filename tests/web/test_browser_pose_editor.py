@@ -21,6 +21,7 @@ def test_edit_keypoint_then_run(drive, comfy_server, mode):
 
     assert facts["first"]["ok"] and facts["second"]["ok"], (facts["first"], facts["second"])
     assert facts["before"] == {"frames": 3, "store": "", "sliderMax": 2}, "the incoming 3-frame pose, nothing stored yet"
+    assert facts["storeShown"] is False, "the pose_store widget is hidden (it holds the edit as JSON)"
     assert facts["matchStatus"] == "matched the source proportions"
 
     store = json.loads(facts["store"])

@@ -1,6 +1,9 @@
 """Apply TruePose's region strengths are drawn with the palette colour of their region: a stripe on
 the canvas (classic renderer) or the widget row's left border (Nodes 2.0), read back as pixels."""
 
+import shutil
+from pathlib import Path
+
 import cv2
 import pytest
 
@@ -23,6 +26,7 @@ def test_region_widgets_show_palette_colours_with_nodes_2(drive):
     facts = drive("region_colors", mode="vue")
     widgets = facts["widgets"]
     page = cv2.cvtColor(cv2.imread(facts["pageScreenshot"]), cv2.COLOR_BGR2RGB)
+    shutil.rmtree(Path(facts["pageScreenshot"]).parent)
 
     def pixel(name: str) -> list[int]:
         """The stripe's brightest pixel: Nodes 2.0 shades the row's left edge slightly (a few %)."""
