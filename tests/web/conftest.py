@@ -58,7 +58,8 @@ def browser_tools():
 @pytest.fixture(scope="session")
 def comfy_server():
     root = Path(os.environ.get("TRUEPOSE_WEB_HOST_ROOT", REPO_ROOT / ".host" / "web-root"))
-    server = ComfyServer(root).start()
+    frontend = os.environ.get("TRUEPOSE_FRONTEND_ROOT")  # another frontend build's static/ folder (--front-end-root)
+    server = ComfyServer(root, Path(frontend) if frontend else None).start()
     yield server
     server.stop()
 
