@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup setup-web test test-core demo workflows
+.PHONY: setup setup-web test test-core lint demo workflows
 
 setup:
 	bash scripts/setup_host.sh
@@ -18,6 +18,10 @@ test: setup setup-web
 
 test-core: setup
 	$(PY) -m pytest tests/core $(PYTEST_ARGS)
+
+# ruff, pinned in requirements/ (config: pyproject.toml [tool.ruff]); .ci/run runs it before the tests.
+lint: setup
+	$(VENV)/bin/ruff check .
 
 demo: setup
 	$(PY) scripts/demo.py

@@ -52,7 +52,8 @@ class TruePose_ModelLoader:
         with node_errors(NODE):
             path = folder_paths.get_full_path(MODEL_FOLDER, model_name)
             if not path:
-                raise TruePoseInputError("model_name", f"'{model_name}' is not in models/truepose.", "refresh the page (R) and pick a listed file.")
+                raise TruePoseInputError("model_name", f"'{model_name}' is not in models/truepose.",
+                    "refresh the page (R) and pick a listed file.")
             return (load_checkpoint(path),)
 
 

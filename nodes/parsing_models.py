@@ -59,7 +59,8 @@ def _model_path(name: str) -> Path:
             path = folder_paths.get_full_path(folder, name)
             if path:
                 return Path(path)
-    raise TruePoseInputError("model_name", f"'{name}' is in neither models/human_parsing nor models/schp.", "refresh the page (R) and pick a listed model.")
+    raise TruePoseInputError("model_name", f"'{name}' is in neither models/human_parsing nor models/schp.",
+        "refresh the page (R) and pick a listed model.")
 
 
 class _ParserCache:
@@ -108,8 +109,10 @@ class TruePose_ParserLoader:
     def INPUT_TYPES(cls):
         return {
             "required": {
-                "model_name": (model_choices(), {"default": QUICK, "tooltip": "'quick' works offline with no weights; an SCHP file gives precise clothes and body parts."}),
-                "device": (list(DEVICES), {"default": "auto", "tooltip": "auto: ComfyUI's device (the GPU when there is one); cpu: always the CPU."}),
+                "model_name": (model_choices(), {"default": QUICK, "tooltip":
+                    "'quick' works offline with no weights; an SCHP file gives precise clothes and body parts."}),
+                "device": (list(DEVICES), {"default": "auto", "tooltip":
+                    "auto: ComfyUI's device (the GPU when there is one); cpu: always the CPU."}),
             }
         }
 
@@ -147,7 +150,8 @@ class TruePose_HumanParse:
             "required": {
                 "parser": (PARSER, {"tooltip": "From Human Parser Loader (TP)."}),
                 "image": ("IMAGE", {"tooltip": "One image or a batch; every frame is parsed."}),
-                "flip_tta": ("BOOLEAN", {"default": False, "tooltip": "SCHP only: also parse the mirrored image and average (about 2x slower, slightly cleaner edges)."}),
+                "flip_tta": ("BOOLEAN", {"default": False, "tooltip":
+                    "SCHP only: also parse the mirrored image and average (about 2x slower, slightly cleaner edges)."}),
             }
         }
 

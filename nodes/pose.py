@@ -40,7 +40,8 @@ class TruePose_LoadPoseJSON:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"pose_json": ("STRING", {"multiline": True, "default": "", "tooltip": "OpenPose JSON text, or the name of a .json file in ComfyUI's input folder."})}}
+        return {"required": {"pose_json": ("STRING", {"multiline": True, "default": "", "tooltip":
+            "OpenPose JSON text, or the name of a .json file in ComfyUI's input folder."})}}
 
     def load(self, pose_json):
         text = pose_json.strip()
@@ -49,7 +50,8 @@ class TruePose_LoadPoseJSON:
 
             path = os.path.join(folder_paths.get_input_directory(), text)
             if not os.path.isfile(path):
-                raise input_error("TruePose_LoadPoseJSON", "pose_json", f"no file '{text}' in the input folder.", "put the .json file in ComfyUI/input or paste its text.")
+                raise input_error("TruePose_LoadPoseJSON", "pose_json", f"no file '{text}' in the input folder.",
+                    "put the .json file in ComfyUI/input or paste its text.")
             with open(path, encoding="utf-8") as f:
                 text = f.read()
         with node_errors("TruePose_LoadPoseJSON"):
@@ -80,7 +82,8 @@ class TruePose_SavePoseJSON:
         with node_errors("TruePose_SavePoseJSON"):
             frames = frames_to_pose_keypoint(parse_pose_keypoint(pose_keypoint))
         folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(filename_prefix, folder_paths.get_output_directory())
-        files = {f"{name}_{counter:05}_{i:04}.json": frame for i, frame in enumerate(frames)} if per_frame else {f"{name}_{counter:05}_.json": frames}
+        files = {f"{name}_{counter:05}_{i:04}.json": frame for i, frame in enumerate(frames)} if per_frame else {
+            f"{name}_{counter:05}_.json": frames}
         for filename, content in files.items():
             with open(os.path.join(folder, filename), "w", encoding="utf-8") as f:
                 json.dump(content, f)
@@ -100,7 +103,8 @@ class TruePose_RenderPose:
                 "pose_keypoint": (POSE_KEYPOINT,),
                 "width": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas width."}),
                 "height": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas height."}),
-                "stick_scale": ("FLOAT", {"default": 1.0, "min": 0.25, "max": 8.0, "step": 0.25, "tooltip": "Limb and joint thickness (xinsir SDXL ControlNets like ~2)."}),
+                "stick_scale": ("FLOAT", {"default": 1.0, "min": 0.25, "max": 8.0, "step": 0.25, "tooltip":
+                    "Limb and joint thickness (xinsir SDXL ControlNets like ~2)."}),
                 "body": ("BOOLEAN", {"default": True}),
                 "hands": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has hand keypoints (e.g. DWPose)."}),
                 "face": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has the 70 face keypoints."}),
@@ -112,7 +116,8 @@ class TruePose_RenderPose:
             frames = parse_pose_keypoint(pose_keypoint)
         if not any(has_visible_person(f) for f in frames):
             raise input_error(
-                "TruePose_RenderPose", "pose_keypoint", "the pose is empty: no frame has a visible keypoint, so the ControlNet would get a black image.",
+                "TruePose_RenderPose", "pose_keypoint",
+                    "the pose is empty: no frame has a visible keypoint, so the ControlNet would get a black image.",
                 "check that the pose estimator found a person, or load another pose.",
             )
         size = _size(frames[0], width, height)
@@ -121,7 +126,8 @@ class TruePose_RenderPose:
 
 
 class TruePose_PoseToLayout:
-    DESCRIPTION = "A coarse map of where face, hair, clothes and limbs will be in the output, from the target pose: connect it to Apply TruePose's target_layout (routing) or turn it into masks."
+    DESCRIPTION = ("A coarse map of where face, hair, clothes and limbs will be in the output, from the target pose: "
+                   "connect it to Apply TruePose's target_layout (routing) or turn it into masks.")
     CATEGORY = CATEGORY
     RETURN_TYPES = (PARSING, "MASK")
     RETURN_NAMES = ("layout", "person_mask")
@@ -132,7 +138,16 @@ class TruePose_PoseToLayout:
         return {
             "required": {
                 "pose_keypoint": (POSE_KEYPOINT,),
-                "width": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas width. Use the size of the image you generate."}),
+                "width": (
+                    "INT",
+                    {
+                        "default": 0,
+                        "min": 0,
+                        "max": 8192,
+                        "step": 8,
+                        "tooltip": "0 = the pose's canvas width. Use the size of the image you generate.",
+                    },
+                ),
                 "height": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8}),
             }
         }
@@ -162,7 +177,13 @@ class TruePose_AlignPose:
             "required": {
                 "reference": (POSE_KEYPOINT, {"tooltip": "The source person's pose (first person of the first frame)."}),
                 "driving": (POSE_KEYPOINT, {"tooltip": "The target pose(s) to retarget; its canvas is kept."}),
-                "mode": (list(ALIGN_MODES), {"default": "scale_translate", "tooltip": "scale_translate: uniform scale + move; limb_lengths: also every bone takes the source's length."}),
+                "mode": (
+                    list(ALIGN_MODES),
+                    {
+                        "default": "scale_translate",
+                        "tooltip": "scale_translate: uniform scale + move; limb_lengths: also every bone takes the source's length.",
+                    },
+                ),
             }
         }
 
@@ -191,7 +212,10 @@ class TruePose_EstimatePose:
         return {
             "required": {
                 "image": ("IMAGE",),
-                "if_no_person": (["error", "empty pose"], {"default": "error", "tooltip": "What to do with a frame where nobody is found."}),
+                "if_no_person": (
+                    ["error", "empty pose"],
+                    {"default": "error", "tooltip": "What to do with a frame where nobody is found."},
+                ),
             }
         }
 
@@ -203,7 +227,9 @@ class TruePose_EstimatePose:
         missing = [i for i, f in enumerate(frames) if not f.people]
         if missing and if_no_person == "error":
             raise input_error(
-                "TruePose_EstimatePose", "image", f"no person found in frame(s) {missing}.",
+                "TruePose_EstimatePose",
+                "image",
+                f"no person found in frame(s) {missing}.",
                 "use a photo where the whole person is visible, or set if_no_person to 'empty pose'.",
             )
         skeletons = np.stack([render_frame(f, f.width, f.height) for f in frames])

@@ -14,8 +14,9 @@ from workflow_tools import API_DIR, write_ui_twins  # noqa: E402
 
 CHECKPOINT = "v1-5-pruned-emaonly-fp16.safetensors"
 CONTROLNET = "control_v11p_sd15_openpose_fp16.safetensors"
-TRUEPOSE_MODEL = "truepose_sd15.safetensors"
-TARGET_UNET = "truepose_target_unet.safetensors"
+# the names the trainer writes (python -m truepose_core.train -> truepose_core/train/export.py)
+TRUEPOSE_MODEL = "truepose.safetensors"
+TARGET_UNET = "target_unet.safetensors"
 WIDTH, HEIGHT = 256, 352
 TARGET_POSE = json.dumps(json.loads((REPO_ROOT / "workflows" / "inputs" / "truepose_target_pose.json").read_text()))
 REGIONS = {"face": 1.0, "hair": 1.0, "upper": 1.0, "lower": 1.0, "skin": 0.8, "shoes": 0.8}

@@ -154,7 +154,10 @@ class ComfyHost:
     def run(self, prompt: dict) -> RunResult:
         """Validate and execute an API-format prompt; raises if validation fails."""
         prompt_id = str(uuid.uuid4())
-        validated = self.execution.validate_prompt(prompt_id, prompt, None) if self._validate_takes_id() else self.execution.validate_prompt(prompt)
+        if self._validate_takes_id():
+            validated = self.execution.validate_prompt(prompt_id, prompt, None)
+        else:
+            validated = self.execution.validate_prompt(prompt)
         if asyncio.iscoroutine(validated):
             validated = asyncio.run(validated)
         valid, error, outputs, node_errors = validated[:4]

@@ -38,7 +38,8 @@ def _use_real_models(host: ComfyHost, prompt: dict) -> bool:
         for nid in find_nodes(prompt, class_type):
             name = override or prompt[nid]["inputs"][field]
             if host.folder_paths.get_full_path(kind, name) is None:
-                print(f"demo: {name} not found in {base / kind} (set {'TRUEPOSE_CKPT' if kind == 'checkpoints' else 'TRUEPOSE_CONTROLNET'})")
+                print(
+                    f"demo: {name} not found in {base / kind} (set {'TRUEPOSE_CKPT' if kind == 'checkpoints' else 'TRUEPOSE_CONTROLNET'})")
                 return False
             prompt[nid]["inputs"][field] = name
     return True

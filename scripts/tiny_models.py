@@ -17,8 +17,8 @@ from safetensors.torch import save_file
 
 CHECKPOINT_NAME = "v1-5-pruned-emaonly-fp16.safetensors"
 CONTROLNET_NAME = "control_v11p_sd15_openpose_fp16.safetensors"
-TRUEPOSE_NAME = "truepose_sd15.safetensors"  # models/truepose
-TARGET_UNET_NAME = "truepose_target_unet.safetensors"  # models/unet
+TRUEPOSE_NAME = "truepose.safetensors"  # models/truepose: the trainer's file name (truepose_core/train/export.py)
+TARGET_UNET_NAME = "target_unet.safetensors"  # models/unet: ditto
 
 TINY_UNET = {
     "image_size": 32, "in_channels": 4, "model_channels": 320, "num_res_blocks": [1, 1],
@@ -74,7 +74,6 @@ def tiny_controlnet_state_dict(seed: int = 1) -> dict[str, torch.Tensor]:
 
 
 def sd15_vae_state_dict(seed: int = 2) -> dict[str, torch.Tensor]:
-    import comfy.ops
     from comfy.ldm.models.autoencoder import AutoencoderKL
 
     ddconfig = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128,

@@ -13,7 +13,13 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO_ROOT / "workflows"
 API_DIR = WORKFLOWS / "api"
+NODE_SIZES = REPO_ROOT / "scripts" / "node_sizes.json"
 _WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+# Layout (graph units): LiteGraph's title bar, the space between nodes, the first node's corner.
+TITLE_HEIGHT, GAP, ORIGIN = 30, 40, (40, 40)
+VUE_SCALE = 1.2  # the frontend's Comfy.VueNodes.AutoScaleLayout factor for classic-layout workflows
+# Room for what appears after a run: the saved image preview.
+MIN_ROOM = {"SaveImage": (300, 380)}
 
 
 def load_api_workflow(name: str) -> dict:
@@ -52,9 +58,77 @@ def extra_widget_values(name: str, kind, opts: dict) -> list:
     return []
 
 
-def api_to_ui(prompt: dict, mappings: dict) -> dict:
-    """Lay the API graph out left to right by dependency depth and write the UI format."""
+def node_sizes() -> dict:
+    """The frontend's measured node sizes (scripts/measure_node_sizes.py), per renderer."""
+    return json.loads(NODE_SIZES.read_text())
+
+
+def _box_size(class_type: str, sizes: dict) -> tuple[float, float]:
+    """The room a node needs (title bar included) in the classic renderer such that it also fits
+    under Nodes 2.0, which scales a classic layout by VUE_SCALE when it opens it."""
+    lg, vue = sizes["litegraph"].get(class_type), sizes["nodes2"].get(class_type)
+    if lg is None or vue is None:
+        raise KeyError(f"no measured size for {class_type}: run scripts/measure_node_sizes.py")
+    room = MIN_ROOM.get(class_type, (0, 0))
+    return max(lg[0], vue[0] / VUE_SCALE, room[0]), max(lg[1], vue[1] / VUE_SCALE, room[1])
+
+
+def layout(prompt: dict, sizes: dict) -> dict[str, tuple[list[float], list[float]]]:
+    """Columns by dependency depth, each as wide as its widest node; within a column the nodes are
+    stacked in the order of their inputs' rows (fewer crossing links). Returns id -> (pos, size)
+    in LiteGraph terms: pos is the body's top-left (the title bar sits above it), size excludes it."""
+    parents = {nid: [v[0] for v in node["inputs"].values() if isinstance(v, list)] for nid, node in prompt.items()}
+    children: dict[str, list[str]] = {nid: [] for nid in prompt}
+    for nid, ps in parents.items():
+        for p in ps:
+            children[p].append(nid)
+    depth: dict[str, int] = {}
+
+    def node_depth(nid: str) -> int:
+        if nid not in depth:
+            depth[nid] = 1 + max((node_depth(p) for p in parents[nid]), default=-1)
+        return depth[nid]
+
+    columns: dict[int, list[str]] = {}
+    for nid in sorted(prompt, key=int):
+        columns.setdefault(node_depth(nid), []).append(nid)
+    boxes = {nid: _box_size(prompt[nid]["class_type"], sizes) for nid in prompt}
+    rank: dict[str, float] = {}
+
+    def stack() -> None:
+        for col in sorted(columns):
+            y = 0.0
+            for nid in columns[col]:
+                rank[nid] = y + boxes[nid][1] / 2
+                y += boxes[nid][1] + GAP
+
+    def mean(values: list[float], default: float) -> float:
+        return sum(values) / len(values) if values else default
+
+    stack()
+    for _ in range(3):  # parents -> children, then the loaders next to their first consumers
+        for col in sorted(columns)[1:]:
+            columns[col].sort(key=lambda n: mean([rank[p] for p in parents[n]], rank[n]))
+            stack()
+        columns[0].sort(key=lambda n: mean([rank[c] for c in children[n]], rank[n]))
+        stack()
+    out = {}
+    x = ORIGIN[0]
+    for col in sorted(columns):
+        y = ORIGIN[1]
+        for nid in columns[col]:
+            w, h = boxes[nid]
+            out[nid] = ([round(x), round(y + TITLE_HEIGHT)], [round(w), round(h - TITLE_HEIGHT)])
+            y += h + GAP
+        x += max(boxes[n][0] for n in columns[col]) + GAP
+    return out
+
+
+def api_to_ui(prompt: dict, mappings: dict, sizes: dict | None = None) -> dict:
+    """Lay the API graph out in columns by dependency depth, at the frontend's measured node sizes,
+    and write the UI format."""
     ids = {nid: int(nid) for nid in prompt}  # the UI keeps the API twin's ids
+    placed = layout(prompt, sizes or node_sizes())
     depth: dict[str, int] = {}
 
     def node_depth(nid: str) -> int:
@@ -63,7 +137,6 @@ def api_to_ui(prompt: dict, mappings: dict) -> dict:
             depth[nid] = 1 + max((node_depth(p) for p in parents), default=-1)
         return depth[nid]
 
-    rows: dict[int, int] = {}
     nodes, links = [], []
     outputs_links: dict[tuple[str, int], list[int]] = {}
     for nid, node in prompt.items():
@@ -82,11 +155,9 @@ def api_to_ui(prompt: dict, mappings: dict) -> dict:
                 links.append([link_id, ids[value[0]], value[1], ids[nid], len(inputs), kind])
                 outputs_links.setdefault((value[0], value[1]), []).append(link_id)
             inputs.append({"name": name, "type": kind, "link": link_id})
-        d = node_depth(nid)
-        row = rows.get(d, 0)
-        rows[d] = row + 1
+        pos, size = placed[nid]
         nodes.append({
-            "id": ids[nid], "type": node["class_type"], "pos": [40 + 340 * d, 40 + 260 * row], "size": [300, 200],
+            "id": ids[nid], "type": node["class_type"], "pos": pos, "size": size,
             "flags": {}, "order": 0, "mode": 0, "inputs": inputs, "outputs": [],
             "properties": {"Node name for S&R": node["class_type"]}, "widgets_values": widgets,
             **({"title": node["_meta"]["title"]} if "_meta" in node else {}),
@@ -103,7 +174,7 @@ def api_to_ui(prompt: dict, mappings: dict) -> dict:
         n["order"] = order.index(nid)
     return {
         "last_node_id": max(ids.values()), "last_link_id": len(links), "nodes": nodes, "links": links,
-        "groups": [], "config": {}, "extra": {"ds": {"scale": 0.8, "offset": [0, 0]}}, "version": 0.4,
+        "groups": [], "config": {}, "extra": {"ds": {"scale": 0.6, "offset": [0, 0]}}, "version": 0.4,
     }
 
 

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[2] / "truepose_core"
-HOST_MODULES = {"comfy", "comfy_extras", "comfy_execution", "comfy_api", "folder_paths", "nodes", "server", "execution", "latent_preview", "node_helpers"}
+HOST_MODULES = {"comfy", "comfy_extras", "comfy_execution", "comfy_api", "folder_paths", "nodes", "server", "execution", "latent_preview",
+    "node_helpers"}
 
 
 def imported_top_level_modules(path: Path) -> set[str]:

@@ -27,7 +27,8 @@ def fake_folder_paths(models_dir: str, known: dict) -> types.ModuleType:
             fp.folder_names_and_paths[name] = ([path], set())
 
     fp.add_model_folder_path = add_model_folder_path
-    fp.get_filename_list = lambda name: sorted(p.name for d in fp.folder_names_and_paths[name][0] for p in Path(d).glob("*") if p.suffix in fp.folder_names_and_paths[name][1])
+    fp.get_filename_list = lambda name: sorted(p.name for d in fp.folder_names_and_paths[name][0] for p in Path(d).glob(
+        "*") if p.suffix in fp.folder_names_and_paths[name][1])
     return fp
 
 
@@ -39,7 +40,9 @@ def parsing_models(monkeypatch, tmp_path):
     (extra / "notes.txt").write_text("not a model")
     fp = fake_folder_paths(str(tmp_path / "models"), {"human_parsing": ([str(extra)], set())})
     monkeypatch.setitem(sys.modules, "folder_paths", fp)
-    spec = importlib.util.spec_from_file_location("truepose_pack_under_test", PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)])
+    spec = importlib.util.spec_from_file_location(
+        "truepose_pack_under_test", PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)]
+    )
     pack = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, pack)
     spec.loader.exec_module(pack)

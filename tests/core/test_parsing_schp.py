@@ -85,7 +85,8 @@ def test_official_checkpoint_loads_strictly_and_finds_lip(official_pth, weights)
     assert not net.training
 
 
-@pytest.mark.parametrize(("classes", "label_set", "net_size"), [(20, "lip", (473, 473)), (18, "atr", (512, 512)), (7, "pascal", (512, 512))])
+@pytest.mark.parametrize(("classes", "label_set", "net_size"), [(20, "lip", (473, 473)), (18, "atr", (512, 512)), (7,
+    "pascal", (512, 512))])
 def test_label_set_comes_from_the_classifier_head(weights, classes, label_set, net_size):
     net, found = build_network({f"module.{k}": v for k, v in with_classes(weights, classes).items()})
     assert found == label_set and net.fushion[3].out_channels == classes

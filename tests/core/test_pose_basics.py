@@ -22,7 +22,8 @@ def dwpose_frame():
     flat = []
     for p in PIXELS:
         flat += [0.0, 0.0, 0.0] if p is None else [float(p[0]), float(p[1]), 1.0]
-    return [{"people": [{"pose_keypoints_2d": flat, "face_keypoints_2d": None, "hand_left_keypoints_2d": None, "hand_right_keypoints_2d": None}], "canvas_width": W, "canvas_height": H}]
+    return [{"people": [{"pose_keypoints_2d": flat, "face_keypoints_2d": None, "hand_left_keypoints_2d": None,
+        "hand_right_keypoints_2d": None}], "canvas_width": W, "canvas_height": H}]
 
 
 def openpose_frame():

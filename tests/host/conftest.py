@@ -1,6 +1,5 @@
 """One real ComfyUI host per test session, with the pack, tiny SD1.5-format models and inputs."""
 
-import json
 import os
 import shutil
 import sys

@@ -38,7 +38,10 @@ def test_parsing_batch_that_does_not_match_the_images(host, testing, baseline):
 
 def test_parsing_of_another_aspect_ratio(host, testing, baseline):
     prompt = pose_transfer()
-    prompt["40"] = {"class_type": "ImageScale", "inputs": {"image": ["5", 0], "upscale_method": "nearest-exact", "width": 128, "height": 128, "crop": "disabled"}}
+    prompt["40"] = {
+        "class_type": "ImageScale",
+        "inputs": {"image": ["5", 0], "upscale_method": "nearest-exact", "width": 128, "height": 128, "crop": "disabled"},
+    }
     prompt["6"]["inputs"]["palette_image"] = ["40", 0]
     message = failure(host, prompt)
     assert message.startswith("TruePose_EncodeSource: input 'parsing': it is 128x128 but the image is 256x352 (another aspect ratio); it would be stretched. Fix:")
@@ -72,7 +75,10 @@ def test_unknown_label_set_is_refused_before_anything_runs(host):
 def test_tiny_source_image(host):
     prompt = pose_transfer()
     for node, size in (("4", 48), ("5", 48)):
-        prompt[f"4{node}"] = {"class_type": "ImageScale", "inputs": {"image": [node, 0], "upscale_method": "nearest-exact", "width": size, "height": 66, "crop": "disabled"}}
+        prompt[f"4{node}"] = {
+            "class_type": "ImageScale",
+            "inputs": {"image": [node, 0], "upscale_method": "nearest-exact", "width": size, "height": 66, "crop": "disabled"},
+        }
     prompt["7"]["inputs"]["image"] = ["44", 0]
     prompt["6"]["inputs"]["palette_image"] = ["45", 0]
     assert "at least 64 pixels" in failure(host, prompt)
@@ -96,7 +102,19 @@ class _DiTLikePatcher:
 def test_a_model_that_is_not_a_unet(host):
     apply = host.nodes.NODE_CLASS_MAPPINGS["TruePose_Apply"]()
     with pytest.raises(ValueError, match=r"TruePose_Apply: input 'model': this model \(Linear\) is not a UNet.*Fix: use an SD1.5 or SDXL"):
-        apply.apply(_DiTLikePatcher(), source=None, face=1, hair=1, upper=1, lower=1, skin=1, shoes=1, fusion="joint", start_percent=0.0, end_percent=1.0)
+        apply.apply(
+            _DiTLikePatcher(),
+            source=None,
+            face=1,
+            hair=1,
+            upper=1,
+            lower=1,
+            skin=1,
+            shoes=1,
+            fusion="joint",
+            start_percent=0.0,
+            end_percent=1.0,
+        )
 
 
 def test_source_from_another_architecture(host, testing):

@@ -28,7 +28,9 @@ def free_port() -> int:
 
 
 class ComfyServer:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, frontend_root: Path | None = None) -> None:
+        """frontend_root: another frontend build (a comfyui-frontend-package's static/ folder) than the venv's."""
+        self.frontend_root = frontend_root
         self.root = prepare_root(root)
         for f in (REPO_ROOT / "workflows" / "inputs").iterdir():
             shutil.copy(f, self.root / "input" / f.name)
@@ -40,6 +42,8 @@ class ComfyServer:
     def start(self) -> "ComfyServer":
         args = [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(self.port),
                 "--disable-auto-launch", "--disable-api-nodes", "--database-url", "sqlite:///:memory:"]
+        if self.frontend_root:
+            args += ["--front-end-root", str(self.frontend_root)]
         log = open(self.log_path, "w")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(args, cwd=self.root, stdout=log, stderr=subprocess.STDOUT, env=env)

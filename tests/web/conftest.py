@@ -22,8 +22,7 @@ from comfy_server import REPO_ROOT, ComfyServer  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 DRIVER = HERE / "browser_driver.mjs"
-SCREENSHOTS = Path(os.environ.get("TRUEPOSE_SCREENSHOTS", REPO_ROOT / "docs" / "screenshots"))
-DRIVER_TIMEOUT_S = 150
+DRIVER_TIMEOUT_S = 240
 
 
 def pytest_configure(config):
@@ -59,19 +58,30 @@ def browser_tools():
 @pytest.fixture(scope="session")
 def comfy_server():
     root = Path(os.environ.get("TRUEPOSE_WEB_HOST_ROOT", REPO_ROOT / ".host" / "web-root"))
-    server = ComfyServer(root).start()
+    frontend = os.environ.get("TRUEPOSE_FRONTEND_ROOT")  # another frontend build's static/ folder (--front-end-root)
+    server = ComfyServer(root, Path(frontend) if frontend else None).start()
     yield server
     server.stop()
 
 
-@pytest.fixture
-def drive(browser_tools, comfy_server):
-    """Run one scenario of browser_driver.mjs; returns its facts (dict)."""
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the browser tests save their screenshots: a temp dir, unless TRUEPOSE_SCREENSHOTS names
+    one (e.g. docs/screenshots to refresh the README's pictures; a test run changes no tracked file)."""
+    chosen = os.environ.get("TRUEPOSE_SCREENSHOTS")
+    path = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
-    def run(scenario: str) -> dict:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+@pytest.fixture(scope="session")
+def drive(browser_tools, comfy_server, screenshots):
+    """Run one scenario of browser_driver.mjs; returns its facts (dict). mode="vue" runs it with
+    the frontend's Nodes 2.0 renderer."""
+
+    def run(scenario: str, mode: str = "litegraph") -> dict:
         done = subprocess.run(
-            ["node", str(DRIVER), scenario, comfy_server.url, str(SCREENSHOTS)],
+            ["node", str(DRIVER), scenario, comfy_server.url, str(screenshots), mode],
             cwd=HERE, capture_output=True, text=True, timeout=DRIVER_TIMEOUT_S,
         )
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]

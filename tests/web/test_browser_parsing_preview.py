@@ -1,10 +1,13 @@
 """Load a workflow in the real frontend, run it, see the parsing previews appear (legend, hover, opacity)."""
 
+import pytest
+
 PARSE_NODE = "3"  # TruePose_HumanParse (quick parser) on the source photo
 
 
-def test_parsing_preview_appears_with_legend_hover_and_opacity(drive, comfy_server):
-    facts = drive("parsing_preview")
+@pytest.mark.parametrize("mode", ["litegraph", "vue"])
+def test_parsing_preview_appears_with_legend_hover_and_opacity(drive, comfy_server, mode):
+    facts = drive("parsing_preview", mode=mode)
 
     assert facts["run"]["ok"], facts["run"]
     assert len(facts["legends"]) == 2, "HumanParse and ParsingFromImage both show a preview"
@@ -23,4 +26,4 @@ def test_parsing_preview_appears_with_legend_hover_and_opacity(drive, comfy_serv
     assert payload["source"] and payload["palette"]["type"] == "temp"
     legend = {label["name"]: label["color"] for label in payload["labels"]}
     assert legend["Face"] == [192, 0, 128] and legend["Upper-clothes"] == [128, 0, 128]
-    assert facts["screenshot"].endswith("parsing_preview.png")
+    assert facts["screenshot"].endswith(f"parsing_preview{'_nodes2' if mode == 'vue' else ''}.png")

@@ -4,6 +4,8 @@ after a run both carry the edit."""
 
 import json
 
+import pytest
+
 EDITOR_NODE = "4"
 PREVIEW_NODE = "5"
 WRIST, LEFT_WRIST = 4, 7
@@ -13,11 +15,13 @@ def _point(frame: dict, k: int) -> list[float]:
     return frame["people"][0]["pose_keypoints_2d"][3 * k : 3 * k + 3]
 
 
-def test_edit_keypoint_then_run(drive, comfy_server):
-    facts = drive("pose_editor")
+@pytest.mark.parametrize("mode", ["litegraph", "vue"])
+def test_edit_keypoint_then_run(drive, comfy_server, mode):
+    facts = drive("pose_editor", mode=mode)
 
     assert facts["first"]["ok"] and facts["second"]["ok"], (facts["first"], facts["second"])
     assert facts["before"] == {"frames": 3, "store": "", "sliderMax": 2}, "the incoming 3-frame pose, nothing stored yet"
+    assert facts["storeShown"] is False, "the pose_store widget is hidden (it holds the edit as JSON)"
     assert facts["matchStatus"] == "matched the source proportions"
 
     store = json.loads(facts["store"])

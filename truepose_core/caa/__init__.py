@@ -1,4 +1,4 @@
-"""CAA, CLIP-guided attention alignment (METHOD.md 5): region crops -> CLIP image embeddings ->
+"""CAA, CLIP-guided attention alignment (docs/METHOD.md 5): region crops -> CLIP image embeddings ->
 one learned token per region, read by TargetNet's cross-attention (attn2) as an additive branch.
 
 The attention maths lives in `truepose_core.attention.caa` (shared by the ComfyUI attn2 patch and

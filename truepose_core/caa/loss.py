@@ -1,4 +1,4 @@
-"""CAA's attention-localisation loss (METHOD.md 5): each region token's cross-attention map over
+"""CAA's attention-localisation loss (docs/METHOD.md 5): each region token's cross-attention map over
 the target tokens should sit inside that region of the TARGET parsing.
 
 Per (layer, image, region): mean attention outside the region minus mean attention inside,

@@ -62,7 +62,7 @@ LABEL_SETS: dict[str, LabelSet] = {
     ),
 }
 
-# Region groups over LIP-20 ids (METHOD.md section 3). Order is the order of the node inputs.
+# Region groups over LIP-20 ids (docs/METHOD.md section 3). Order is the order of the node inputs.
 REGION_GROUPS: dict[str, tuple[int, ...]] = {
     "face": (_LIP["Face"], _LIP["Sunglasses"]),
     "hair": (_LIP["Hair"], _LIP["Hat"]),

@@ -33,7 +33,8 @@ class HumanParser(Protocol):
 def check_images(images: torch.Tensor) -> torch.Tensor:
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[-1] < 3 or 0 in images.shape:
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise TruePoseInputError("image", f"expected an IMAGE batch (batch, height, width, 3), got {shape}.", "connect an image (Load Image or any IMAGE output).")
+        raise TruePoseInputError("image", f"expected an IMAGE batch (batch, height, width, 3), got {shape}.",
+            "connect an image (Load Image or any IMAGE output).")
     return images[..., :3]
 
 

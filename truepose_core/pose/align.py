@@ -16,7 +16,20 @@ from .keypoints import Person, PoseFrame
 
 ALIGN_MODES = ("scale_translate", "limb_lengths")
 # parent -> children, from the neck outwards
-_TREE = {1: (0, 2, 5, 8, 11), 0: (14, 15), 14: (16,), 15: (17,), 2: (3,), 3: (4,), 5: (6,), 6: (7,), 8: (9,), 9: (10,), 11: (12,), 12: (13,)}
+_TREE = {
+    1: (0, 2, 5, 8, 11),
+    0: (14, 15),
+    14: (16,),
+    15: (17,),
+    2: (3,),
+    3: (4,),
+    5: (6,),
+    6: (7,),
+    8: (9,),
+    9: (10,),
+    11: (12,),
+    12: (13,),
+}
 # bones whose summed length measures body height: neck-hip-knee-ankle on both sides, neck-nose
 _HEIGHT_CHAINS = (((1, 8), (8, 9), (9, 10)), ((1, 11), (11, 12), (12, 13)))
 
@@ -26,7 +39,11 @@ def _valid(p: np.ndarray) -> bool:
 
 
 def _height(k: np.ndarray) -> float:
-    chains = [sum(np.linalg.norm(k[a] - k[b]) for a, b in chain) for chain in _HEIGHT_CHAINS if all(_valid(k[a]) and _valid(k[b]) for a, b in chain)]
+    chains = [
+        sum(np.linalg.norm(k[a] - k[b]) for a, b in chain)
+        for chain in _HEIGHT_CHAINS
+        if all(_valid(k[a]) and _valid(k[b]) for a, b in chain)
+    ]
     if chains:
         return float(np.mean(chains))
     span = k[np.isfinite(k).all(axis=1)]

@@ -44,7 +44,8 @@ def _points(flat, width: int, height: int, normalised: bool, what: str, count: i
         return np.full((count, 2), np.nan, np.float32)
     values = np.asarray(flat, dtype=np.float32).reshape(-1)
     if values.size % 3 or values.size // 3 < count:
-        raise TruePoseInputError("pose_keypoint", f"{what}: expected {count} (x, y, c) triples, got {values.size} numbers.", "use OpenPose COCO-18 body keypoints (70-point face, 21-point hands).")
+        raise TruePoseInputError("pose_keypoint", f"{what}: expected {count} (x, y, c) triples, got {values.size} numbers.",
+            "use OpenPose COCO-18 body keypoints (70-point face, 21-point hands).")
     triples = values.reshape(-1, 3)[:count]
     xy = triples[:, :2].copy()
     if normalised:
@@ -69,17 +70,26 @@ def parse_pose_keypoint(data) -> list[PoseFrame]:
         try:
             data = json.loads(data)
         except json.JSONDecodeError as e:
-            raise TruePoseInputError("pose_json", f"not valid JSON ({e.msg} at line {e.lineno}).", "paste OpenPose JSON (a frame or a list of frames).") from None
+            raise TruePoseInputError("pose_json", f"not valid JSON ({e.msg} at line {e.lineno}).",
+                "paste OpenPose JSON (a frame or a list of frames).") from None
     frames = [data] if isinstance(data, dict) else data
     if not isinstance(frames, list) or not frames or not all(isinstance(f, dict) for f in frames):
-        raise TruePoseInputError("pose_keypoint", "expected a list of OpenPose frames ({'people': [...], 'canvas_width', 'canvas_height'}).", "connect a POSE_KEYPOINT output (DWPose, OpenPose, TruePose).")
+        raise TruePoseInputError(
+            "pose_keypoint",
+            "expected a list of OpenPose frames ({'people': [...], 'canvas_width', 'canvas_height'}).",
+            "connect a POSE_KEYPOINT output (DWPose, OpenPose, TruePose).",
+        )
     normalised = _is_normalised(frames)
     out = []
     for i, frame in enumerate(frames):
         width, height = int(frame.get("canvas_width") or 0), int(frame.get("canvas_height") or 0)
         if width <= 0 or height <= 0:
             if normalised:
-                raise TruePoseInputError("pose_keypoint", f"frame {i} has normalised points but no canvas_width / canvas_height.", "add the canvas size to the JSON.")
+                raise TruePoseInputError(
+                    "pose_keypoint",
+                    f"frame {i} has normalised points but no canvas_width / canvas_height.",
+                    "add the canvas size to the JSON.",
+                )
             width = height = 1
         people = tuple(
             Person(
@@ -129,4 +139,8 @@ def has_visible_person(frame: PoseFrame) -> bool:
 def require_people(frames: list[PoseFrame], input_name: str = "pose_keypoint") -> None:
     for i, frame in enumerate(frames):
         if not has_visible_person(frame):
-            raise TruePoseInputError(input_name, f"frame {i} has no visible keypoint (an empty pose).", "check the pose estimator found a person, or edit the pose.")
+            raise TruePoseInputError(
+                input_name,
+                f"frame {i} has no visible keypoint (an empty pose).",
+                "check the pose estimator found a person, or edit the pose.",
+            )

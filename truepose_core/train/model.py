@@ -42,7 +42,7 @@ class TruePoseTrainModel(nn.Module):
         self.source_unet = SDUNet(unet)
         self.source_unet.load_state_dict(self.target_unet.state_dict())  # Siamese: same start
         self.pose_guider = PoseGuider(unet.model_channels, downsample=pose_downsample)
-        # g_r = 0 at start: the untrained model is the plain UNet (METHOD.md 4, gated fusion).
+        # g_r = 0 at start: the untrained model is the plain UNet (docs/METHOD.md 4, gated fusion).
         self.gates = nn.ParameterDict({r: nn.Parameter(torch.zeros(())) for r in regions})
         self.regions = tuple(regions)
         self.blocks = None if blocks is None else tuple(blocks)
@@ -101,7 +101,7 @@ class TruePoseTrainModel(nn.Module):
         recorder = BankRecorder(store_device=source_latent.device, detach=False)
         self.source_unet(
             source_latent, source_latent.new_zeros(source_latent.shape[0]), context, AttentionHooks(record=recorder.record)
-        )  # SourceNet at t = 0 (METHOD.md 2); its own output is not used
+        )  # SourceNet at t = 0 (docs/METHOD.md 2); its own output is not used
         bank = recorder.build(ParsingMap(source_parsing))
         return TruePoseAttention(bank, self.hpfa_config(), self.target_unet.attn1_projector())
 

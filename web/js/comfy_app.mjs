@@ -20,6 +20,7 @@ export function widgetByName(node, name) {
 // A widget the user never sees, still serialized into the workflow and the prompt.
 export function hideWidget(widget) {
   widget.hidden = true;
+  (widget.options ??= {}).hidden = true; // Nodes 2.0 renders every widget without options.hidden
   widget.computeSize = () => [0, -4]; // older frontends lay out by computeSize
 }
 

@@ -75,7 +75,12 @@ export class ParsingPreview {
     const ctx = canvas.getContext("2d");
     ctx.fillStyle = "#222";
     ctx.fillRect(0, 0, w, h);
-    if (!payload || !this.palette) return;
+    if (!payload || !this.palette) {
+      ctx.fillStyle = "#888";
+      ctx.textAlign = "center";
+      ctx.fillText("the parsing shows here after a run", w / 2, h / 2);
+      return;
+    }
     this.view = fitView(w, h, payload.width, payload.height, 2);
     const { x, y, w: vw, h: vh } = this.view;
     if (this.source) ctx.drawImage(this.source, x, y, vw, vh);
