@@ -119,7 +119,7 @@ def test_a_model_that_is_not_a_unet(host):
 
 def test_source_from_another_architecture(host, testing):
     full = pose_transfer()
-    prompt = {n: full[n] for n in ("1", "4", "5", "6")}  # loaders and parsing only: nothing is sampled
+    prompt = {n: full[n] for n in ("1", "2", "4", "5", "6", "7")}  # up to Encode Source: nothing is sampled
     prompt["30"] = {"class_type": "TruePoseTest_Capture", "inputs": {"value": ["1", 0], "name": "model"}}
     prompt["31"] = {"class_type": "TruePoseTest_Capture", "inputs": {"value": ["7", 0], "name": "source"}}
     assert host.run(prompt).success
