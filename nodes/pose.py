@@ -25,10 +25,49 @@ from .progress import frame_progress
 from .types import PARSING, POSE_KEYPOINT
 
 CATEGORY = "TruePose/pose"
+MAX_RENDER_SIDE = 8192
+MAX_POSE_FILE_BYTES = 512 * 1024 * 1024
+MIN_CONFIDENCE = ("FLOAT", {
+    "default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01,
+    "tooltip": "Points with a lower confidence c are left out. 1.0 = controlnet_aux (draws c >= 1 only); ~0.3 for CMU OpenPose JSON with real scores.",
+})
 
 
-def _size(frame, width: int, height: int) -> tuple[int, int]:
-    return (width or frame.width, height or frame.height)
+def read_pose(node: str, pose, input_name: str = "pose_keypoint", width: int = 0, height: int = 0):
+    """The one validated reader; (width, height), when both set, is the canvas of a pose that gives none."""
+    with node_errors(node):
+        return parse_pose_keypoint(pose, input_name, default_canvas=(width, height) if width and height else None)
+
+
+def _size(node: str, frame, width: int, height: int) -> tuple[int, int]:
+    size = (width or frame.width, height or frame.height)
+    if max(size) > MAX_RENDER_SIDE:
+        raise input_error(
+            node, "width" if size[0] > MAX_RENDER_SIDE else "height", f"the output would be {size[0]}x{size[1]} (the pose's canvas); at most {MAX_RENDER_SIDE} is drawn.",
+            f"set width and height (at most {MAX_RENDER_SIDE}); the pose is scaled onto them.",
+        )
+    return size
+
+
+def _input_file(name: str) -> str:
+    """A file inside ComfyUI's input folder (symlinks and '..' resolved), else a clear error."""
+    import folder_paths
+
+    base = os.path.realpath(folder_paths.get_input_directory())
+    path = os.path.realpath(os.path.join(base, name))
+    if os.path.isabs(name) or os.path.commonpath([base, path]) != base:
+        raise input_error(
+            "TruePose_LoadPoseJSON", "pose_json", f"'{name}' is outside ComfyUI's input folder; only files inside it are read.",
+            "copy the .json file into ComfyUI/input (subfolders are fine) and give its name relative to it.",
+        )
+    if not os.path.isfile(path):
+        raise input_error("TruePose_LoadPoseJSON", "pose_json", f"no file '{name}' in the input folder.", "put the .json file in ComfyUI/input or paste its text.")
+    if os.path.getsize(path) > MAX_POSE_FILE_BYTES:
+        raise input_error(
+            "TruePose_LoadPoseJSON", "pose_json", f"'{name}' is {os.path.getsize(path) / 2**20:.0f} MiB; pose files up to {MAX_POSE_FILE_BYTES // 2**20} MiB are read.",
+            "split the sequence into several files.",
+        )
+    return path
 
 
 class TruePose_LoadPoseJSON:
@@ -45,16 +84,25 @@ class TruePose_LoadPoseJSON:
     def load(self, pose_json):
         text = pose_json.strip()
         if text.endswith(".json") and not text.startswith(("[", "{")):
-            import folder_paths
-
-            path = os.path.join(folder_paths.get_input_directory(), text)
-            if not os.path.isfile(path):
-                raise input_error("TruePose_LoadPoseJSON", "pose_json", f"no file '{text}' in the input folder.", "put the .json file in ComfyUI/input or paste its text.")
-            with open(path, encoding="utf-8") as f:
+            with open(_input_file(text), "rb") as f:
                 text = f.read()
-        with node_errors("TruePose_LoadPoseJSON"):
-            frames = parse_pose_keypoint(text)
-        return (frames_to_pose_keypoint(frames),)
+        return (frames_to_pose_keypoint(read_pose("TruePose_LoadPoseJSON", text, "pose_json")),)
+
+
+def _check_prefix(prefix: str) -> None:
+    parts = prefix.replace("\\", "/").split("/")
+    problem = None
+    if not prefix.strip():
+        problem = "is empty"
+    elif os.path.isabs(prefix) or prefix.startswith(("/", "\\")) or (len(prefix) > 1 and prefix[1] == ":"):
+        problem = f"'{prefix}' is an absolute path"
+    elif ".." in parts:
+        problem = f"'{prefix}' climbs out with '..'"
+    if problem:
+        raise input_error(
+            "TruePose_SavePoseJSON", "filename_prefix", f"the prefix {problem}; files are written only inside ComfyUI's output folder.",
+            "use a relative prefix such as 'truepose/pose' (subfolders of the output folder are fine).",
+        )
 
 
 class TruePose_SavePoseJSON:
@@ -69,7 +117,7 @@ class TruePose_SavePoseJSON:
         return {
             "required": {
                 "pose_keypoint": (POSE_KEYPOINT,),
-                "filename_prefix": ("STRING", {"default": "truepose/pose"}),
+                "filename_prefix": ("STRING", {"default": "truepose/pose", "tooltip": "Relative to ComfyUI's output folder."}),
                 "per_frame": ("BOOLEAN", {"default": False, "tooltip": "One OpenPose frame file per frame instead of one list."}),
             }
         }
@@ -77,18 +125,27 @@ class TruePose_SavePoseJSON:
     def save(self, pose_keypoint, filename_prefix, per_frame=False):
         import folder_paths
 
-        with node_errors("TruePose_SavePoseJSON"):
-            frames = frames_to_pose_keypoint(parse_pose_keypoint(pose_keypoint))
-        folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(filename_prefix, folder_paths.get_output_directory())
+        _check_prefix(filename_prefix)
+        frames = frames_to_pose_keypoint(read_pose("TruePose_SavePoseJSON", pose_keypoint))
+        try:
+            folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(filename_prefix, folder_paths.get_output_directory())
+        except Exception as e:  # ComfyUI's own check, in words it does not explain
+            raise input_error(
+                "TruePose_SavePoseJSON", "filename_prefix", f"ComfyUI refused the prefix '{filename_prefix}' ({str(e).splitlines()[0].strip('* ')}).",
+                "use a relative prefix such as 'truepose/pose' inside the output folder.",
+            ) from None
         files = {f"{name}_{counter:05}_{i:04}.json": frame for i, frame in enumerate(frames)} if per_frame else {f"{name}_{counter:05}_.json": frames}
         for filename, content in files.items():
             with open(os.path.join(folder, filename), "w", encoding="utf-8") as f:
-                json.dump(content, f)
+                json.dump(content, f, allow_nan=False)
         return {"ui": {"text": [os.path.join(subfolder, filename) for filename in files]}}
 
 
 class TruePose_RenderPose:
-    DESCRIPTION = "Renders every frame of a POSE_KEYPOINT as the standard OpenPose skeleton image (for an OpenPose ControlNet)."
+    DESCRIPTION = (
+        "Renders every frame of a POSE_KEYPOINT as the standard OpenPose skeleton image (for an OpenPose ControlNet), "
+        "with comfyui_controlnet_aux's drawing rules."
+    )
     CATEGORY = CATEGORY
     RETURN_TYPES = ("IMAGE",)
     FUNCTION = "render"
@@ -98,25 +155,28 @@ class TruePose_RenderPose:
         return {
             "required": {
                 "pose_keypoint": (POSE_KEYPOINT,),
-                "width": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas width."}),
-                "height": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas height."}),
+                "width": ("INT", {"default": 0, "min": 0, "max": MAX_RENDER_SIDE, "step": 8, "tooltip": "0 = the pose's canvas width."}),
+                "height": ("INT", {"default": 0, "min": 0, "max": MAX_RENDER_SIDE, "step": 8, "tooltip": "0 = the pose's canvas height."}),
                 "stick_scale": ("FLOAT", {"default": 1.0, "min": 0.25, "max": 8.0, "step": 0.25, "tooltip": "Limb and joint thickness (xinsir SDXL ControlNets like ~2)."}),
                 "body": ("BOOLEAN", {"default": True}),
                 "hands": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has hand keypoints (e.g. DWPose)."}),
                 "face": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has the 70 face keypoints."}),
-            }
+            },
+            "optional": {"min_confidence": MIN_CONFIDENCE},
         }
 
-    def render(self, pose_keypoint, width, height, stick_scale, body=True, hands=True, face=True):
-        with node_errors("TruePose_RenderPose"):
-            frames = parse_pose_keypoint(pose_keypoint)
-        if not any(has_visible_person(f) for f in frames):
+    def render(self, pose_keypoint, width, height, stick_scale, body=True, hands=True, face=True, min_confidence=1.0):
+        frames = read_pose("TruePose_RenderPose", pose_keypoint, width=width, height=height)
+        if not any(has_visible_person(f, min_confidence) for f in frames):
+            if any(has_visible_person(f) for f in frames):
+                with node_errors("TruePose_RenderPose"):
+                    require_people([next(f for f in frames if has_visible_person(f))], "min_confidence", min_confidence)
             raise input_error(
                 "TruePose_RenderPose", "pose_keypoint", "the pose is empty: no frame has a visible keypoint, so the ControlNet would get a black image.",
                 "check that the pose estimator found a person, or load another pose.",
             )
-        size = _size(frames[0], width, height)
-        images = [render_frame(f, *size, stick_scale, body, hands, face) for f in frames]
+        size = _size("TruePose_RenderPose", frames[0], width, height)
+        images = [render_frame(f, *size, stick_scale, body, hands, face, min_confidence) for f in frames]
         return (torch.from_numpy(np.stack(images)).float() / 255.0,)
 
 
@@ -138,10 +198,10 @@ class TruePose_PoseToLayout:
         }
 
     def layout(self, pose_keypoint, width, height):
+        frames = read_pose("TruePose_PoseToLayout", pose_keypoint, width=width, height=height)
         with node_errors("TruePose_PoseToLayout"):
-            frames = parse_pose_keypoint(pose_keypoint)
             require_people(frames)
-        size = _size(frames[0], width, height)
+        size = _size("TruePose_PoseToLayout", frames[0], width, height)
         labels = torch.from_numpy(np.stack([draw_layout(f, *size) for f in frames]))
         return (ParsingMap(labels, "lip"), (labels > 0).float())
 
@@ -167,8 +227,9 @@ class TruePose_AlignPose:
         }
 
     def align(self, reference, driving, mode):
+        ref, drv = read_pose("TruePose_AlignPose", reference, "reference"), read_pose("TruePose_AlignPose", driving, "driving")
         with node_errors("TruePose_AlignPose"):
-            aligned = align_frames(parse_pose_keypoint(reference)[0], parse_pose_keypoint(driving), mode)
+            aligned = align_frames(ref[0], drv, mode)
         return (frames_to_pose_keypoint(aligned),)
 
 

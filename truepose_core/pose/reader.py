@@ -1,0 +1,227 @@
+"""The one validated POSE_KEYPOINT reader: every consumer (nodes, route, editor, data) reads here.
+
+Accepted: a list of OpenPose frames, one frame, or their JSON text / UTF-8 bytes. Each frame is
+{"people": [...], "canvas_width": W, "canvas_height": H}; each person has flat [x, y, c, ...]
+lists (nested [[x, y, c], ...] triples also read) for pose_keypoints_2d (18 COCO-18 points, or
+25 BODY_25 points from CMU OpenPose, mapped to COCO-18), face_keypoints_2d (70, or 68 without
+pupils), hand_left_keypoints_2d and hand_right_keypoints_2d (21 each).
+
+Rules (controlnet_aux's where it has one):
+- A missing or empty list, or null, is an absent part.
+- A point is missing when its c <= 0, or any of x, y, c is null, NaN or infinite. A present point
+  keeps c; drawing nodes show points with c >= their min_confidence (controlnet_aux: 1.0).
+- Pixel vs normalised is decided per part (body, each hand, face) over its present points, as
+  controlnet_aux's is_normalized: normalised when every |x|, |y| <= 1. A part within +-2 on a canvas
+  of 64 px or more is also normalised (as pixels it would be a dot in the corner: what a normalised
+  pose whose wrist left the canvas, x = 1.03, looks like).
+- Hand and face points whose pixel x or y truncates to <= 0 are missing (controlnet_aux and
+  ControlNet 1.1 hide them with their edges: OpenPose's undetected (-1/W, -1/H) points).
+- A frame needs its canvas (positive whole numbers up to MAX_CANVAS_SIDE); without one the caller's
+  `default_canvas` is used for pixel coordinates, and anything else is an error.
+Coordinates are float64 (pixels of the frame's canvas).
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import TruePoseInputError
+from .convert import BODY25_TO_COCO18
+from .keypoints import DETAIL_PARTS, PARTS, Person, PoseFrame
+
+MAX_CANVAS_SIDE = 16384
+MAX_PEOPLE = 256  # per frame
+MAX_COORDINATE = 1e6  # pixels; far beyond any canvas (and what OpenCV can draw)
+NORMALISED_SLACK = 2.0
+MIN_SLACK_CANVAS = 64
+_POINTS = {"body": (18, 25), "face": (70, 68), "left_hand": (21,), "right_hand": (21,)}
+_NUMBER = (int, float)
+_FORMAT = "OpenPose frames: [{'people': [{'pose_keypoints_2d': [x, y, c, ...]}], 'canvas_width': W, 'canvas_height': H}]"
+_CONNECT = "connect a POSE_KEYPOINT output (DWPose, OpenPose, TruePose) or fix the JSON"
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _decode(data, input_name: str):
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            data = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise TruePoseInputError(input_name, f"the pose JSON is not UTF-8 text (bad byte at position {e.start}).", "save the file as UTF-8 JSON.") from None
+    if not isinstance(data, str):
+        return data
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as e:
+        raise TruePoseInputError(input_name, f"not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}).", f"give {_FORMAT}.") from None
+    except RecursionError:
+        raise TruePoseInputError(input_name, "the JSON is nested far too deeply to be a pose.", f"give {_FORMAT}.") from None
+
+
+def _canvas_side(frame: dict, key: str, where: str, input_name: str) -> int | None:
+    value = frame.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, _NUMBER):
+        raise TruePoseInputError(input_name, f"{where}: {key} is {_short(value)}, not a number.", f"set {key} to the image size in pixels (a whole number).")
+    if not math.isfinite(value) or value != int(value):
+        raise TruePoseInputError(input_name, f"{where}: {key} is {value}, not a whole number of pixels.", f"set {key} to the image size in pixels.")
+    if not 1 <= value <= MAX_CANVAS_SIDE:
+        raise TruePoseInputError(
+            input_name, f"{where}: {key} = {int(value)} is outside 1..{MAX_CANVAS_SIDE} pixels.",
+            f"set {key} to the size of the image the pose was found on (at most {MAX_CANVAS_SIDE}).",
+        )
+    return int(value)
+
+
+def _numbers(values: Sequence, where: str, input_name: str) -> np.ndarray:
+    """A flat list of numbers (or of [x, y, c] triples) -> float64; null -> NaN."""
+    try:  # fast path, in C: a flat list of ints and floats
+        return np.frombuffer(array.array("d", values), np.float64)
+    except (TypeError, OverflowError):
+        pass
+    if values and all(isinstance(v, (list, tuple)) and len(v) == 3 for v in values):
+        values = [x for triple in values for x in triple]
+    out = np.empty(len(values))
+    for i, v in enumerate(values):
+        if v is None:
+            out[i] = np.nan
+        elif isinstance(v, _NUMBER) and not isinstance(v, bool):
+            out[i] = float(v) if not isinstance(v, int) or abs(v) < 2**1000 else math.inf
+        else:
+            raise TruePoseInputError(
+                input_name, f"{where}: value {i} is {_short(v)} ({type(v).__name__}), not a number.",
+                "keypoint lists hold numbers only: [x0, y0, c0, x1, y1, c1, ...] (null for a missing point).",
+            )
+    return out
+
+
+def _part(value, name: str, where: str, input_name: str) -> np.ndarray | None:
+    """One part's list -> (N, 3) float64 x, y, c (NaN rows where missing); None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)):
+        raise TruePoseInputError(input_name, f"{where} is {_short(value)} ({type(value).__name__}), not a list.", "give a flat list [x0, y0, c0, x1, y1, c1, ...] or null.")
+    if not value:
+        return None
+    flat = _numbers(value, where, input_name)
+    counts = _POINTS[name]
+    if flat.size % 3 or flat.size // 3 not in counts:
+        expected = " or ".join(f"{n} points ({3 * n} numbers)" for n in counts)
+        raise TruePoseInputError(input_name, f"{where}: expected {expected}, got {flat.size} numbers.", "give x, y, c for every point (0, 0, 0 for a missing one).")
+    triples = flat.reshape(-1, 3).copy()
+    if len(triples) == 25:  # CMU OpenPose BODY_25
+        triples = triples[list(BODY25_TO_COCO18)]
+    if len(triples) == 68:  # face without the two pupils
+        triples = np.concatenate([triples, np.zeros((2, 3))])
+    with np.errstate(invalid="ignore"):
+        missing = ~np.isfinite(triples).all(axis=1) | (triples[:, 2] <= 0)
+    triples[missing] = np.nan
+    return triples
+
+
+def _is_normalised(xy: np.ndarray, canvas: tuple[int, int] | None) -> bool:
+    present = xy[np.isfinite(xy).all(axis=1)]
+    if not present.size:
+        return False
+    extent = float(np.abs(present).max())
+    return extent <= 1.0 or (extent <= NORMALISED_SLACK and canvas is not None and min(canvas) >= MIN_SLACK_CANVAS)
+
+
+def _person(person, where: str, input_name: str, canvas: tuple[int, int] | None, default_canvas) -> tuple[Person, bool]:
+    if not isinstance(person, dict):
+        raise TruePoseInputError(input_name, f"{where} is {_short(person)} ({type(person).__name__}), not an object.", "each person is {'pose_keypoints_2d': [...], ...}.")
+    fields, scores, needs_canvas = {}, {}, False
+    for key, (name, _) in PARTS.items():
+        triples = _part(person.get(key), name, f"{where}, {key}", input_name)
+        if triples is None:
+            continue
+        xy = triples[:, :2]
+        normalised = _is_normalised(xy, canvas)
+        size = canvas or default_canvas
+        if normalised and size is None:
+            raise TruePoseInputError(
+                input_name, f"{where}, {key}: normalised coordinates (within [0, 1]) but the frame has no canvas_width / canvas_height.",
+                "add canvas_width and canvas_height (the image size in pixels) to the frame.",
+            )
+        needs_canvas |= np.isfinite(xy).any()
+        if normalised:
+            xy = xy * size
+        bad = np.abs(np.nan_to_num(xy)) > MAX_COORDINATE
+        if bad.any():
+            k = int(np.argwhere(bad)[0][0])
+            raise TruePoseInputError(
+                input_name, f"{where}, {key}: point {k} is at ({triples[k, 0]:.4g}, {triples[k, 1]:.4g}), beyond +-{MAX_COORDINATE:.0e} pixels.",
+                "give pixel coordinates of the image (or normalised ones within [0, 1]); use 0, 0, 0 for a missing point.",
+            )
+        if name != "body":  # controlnet_aux hides these (with their edges)
+            with np.errstate(invalid="ignore"):
+                xy = np.where((np.trunc(xy) <= 0).any(axis=1, keepdims=True), np.nan, xy)
+        fields[name] = xy
+        score = np.where(np.isfinite(xy).all(axis=1), triples[:, 2], np.nan)
+        if not np.all((score == 1.0) | np.isnan(score)):
+            scores[name] = score
+    body = fields.pop("body", np.full((18, 2), np.nan))
+    return Person(body, scores=scores, **fields), needs_canvas
+
+
+def parse_pose_keypoint(
+    data, input_name: str = "pose_keypoint", default_canvas: tuple[int, int] | None = None, pixels_without_canvas: bool = False
+) -> list[PoseFrame]:
+    """POSE_KEYPOINT (a list of frames, one frame, or their JSON text) -> validated frames.
+
+    default_canvas: (width, height) for frames that give no canvas (their coordinates are then
+    of this canvas); None makes a missing canvas an error, unless `pixels_without_canvas`: then
+    a frame of pixel coordinates only keeps them, with canvas_given False and a canvas that
+    just holds its points (the caller knows the image they are pixels of)."""
+    data = _decode(data, input_name)
+    frames = [data] if isinstance(data, dict) else data
+    if not isinstance(frames, (list, tuple)) or not frames:
+        kind = "an empty list" if isinstance(frames, (list, tuple)) else f"{_short(frames)} ({type(frames).__name__})"
+        raise TruePoseInputError(input_name, f"expected {_FORMAT}, got {kind}.", _CONNECT + ".")
+    out = []
+    for i, frame in enumerate(frames):
+        where = f"frame {i}"
+        if not isinstance(frame, dict):
+            raise TruePoseInputError(input_name, f"{where} is {_short(frame)} ({type(frame).__name__}), not an object.", f"each frame is {{'people': [...], 'canvas_width', 'canvas_height'}}; {_CONNECT}.")
+        width, height = (_canvas_side(frame, key, where, input_name) for key in ("canvas_width", "canvas_height"))
+        if (width is None) != (height is None):
+            raise TruePoseInputError(input_name, f"{where} has only one of canvas_width / canvas_height.", "give both (the image size in pixels).")
+        canvas = None if width is None else (width, height)
+        if "people" not in frame and frame.get("animals"):
+            raise TruePoseInputError(input_name, f"{where} holds animal keypoints (ap10k), not people.", "use a human pose estimator (DWPose, OpenPose).")
+        people = frame.get("people", [])
+        if not isinstance(people, (list, tuple)):
+            raise TruePoseInputError(input_name, f"{where}: people is {_short(people)} ({type(people).__name__}), not a list.", "give 'people': [] for a frame without anyone.")
+        if len(people) > MAX_PEOPLE:
+            raise TruePoseInputError(input_name, f"{where} has {len(people)} people; at most {MAX_PEOPLE} are read.", f"keep the {MAX_PEOPLE} you need (split the frame).")
+        parsed, needs_canvas = [], False
+        for j, person in enumerate(people):
+            p, needs = _person(person, f"{where}, person {j}", input_name, canvas, default_canvas)
+            parsed.append(p)
+            needs_canvas |= needs
+        if canvas is None and default_canvas is None and pixels_without_canvas:
+            points = np.concatenate([np.zeros((1, 2))] + [getattr(p, n) for p in parsed for n in ("body", *DETAIL_PARTS) if getattr(p, n) is not None])
+            extent = np.nanmax(np.abs(points), axis=0)
+            canvas_given_size = (int(min(MAX_CANVAS_SIDE, extent[0] + 1)), int(min(MAX_CANVAS_SIDE, extent[1] + 1)))
+            out.append(PoseFrame(*canvas_given_size, tuple(parsed), canvas_given=False))
+            continue
+        if canvas is None:
+            if default_canvas is None and needs_canvas:
+                raise TruePoseInputError(
+                    input_name, f"{where} has pixel coordinates but no canvas_width / canvas_height.",
+                    "add canvas_width and canvas_height (the size of the image the pose was found on), or set the node's width and height.",
+                )
+            if default_canvas is None:
+                raise TruePoseInputError(input_name, f"{where} has no canvas_width / canvas_height.", "add canvas_width and canvas_height (the image size in pixels).")
+        w, h = canvas or default_canvas
+        out.append(PoseFrame(w, h, tuple(parsed), canvas_given=canvas is not None))
+    return out
