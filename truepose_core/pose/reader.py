@@ -94,7 +94,7 @@ def _numbers(values: Sequence, where: str, input_name: str) -> np.ndarray:
     for i, v in enumerate(values):
         if v is None:
             out[i] = np.nan
-        elif isinstance(v, _NUMBER) and not isinstance(v, bool):
+        elif isinstance(v, _NUMBER):  # bools too, as the C fast path reads them
             out[i] = float(v) if not isinstance(v, int) or abs(v) < 2**1000 else math.inf
         else:
             raise TruePoseInputError(
@@ -105,7 +105,7 @@ def _numbers(values: Sequence, where: str, input_name: str) -> np.ndarray:
 
 
 def _part(value, name: str, where: str, input_name: str) -> np.ndarray | None:
-    """One part's list -> (N, 3) float64 x, y, c (NaN rows where missing); None when absent."""
+    """One part's list -> (N, 3) float64 x, y, c in COCO-18 / 70-point-face order; None when absent."""
     if value is None:
         return None
     if not isinstance(value, (list, tuple)):
@@ -117,60 +117,89 @@ def _part(value, name: str, where: str, input_name: str) -> np.ndarray | None:
     if flat.size % 3 or flat.size // 3 not in counts:
         expected = " or ".join(f"{n} points ({3 * n} numbers)" for n in counts)
         raise TruePoseInputError(input_name, f"{where}: expected {expected}, got {flat.size} numbers.", "give x, y, c for every point (0, 0, 0 for a missing one).")
-    triples = flat.reshape(-1, 3).copy()
+    triples = flat.reshape(-1, 3)
     if len(triples) == 25:  # CMU OpenPose BODY_25
         triples = triples[list(BODY25_TO_COCO18)]
     if len(triples) == 68:  # face without the two pupils
         triples = np.concatenate([triples, np.zeros((2, 3))])
-    with np.errstate(invalid="ignore"):
-        missing = ~np.isfinite(triples).all(axis=1) | (triples[:, 2] <= 0)
-    triples[missing] = np.nan
     return triples
 
 
-def _is_normalised(xy: np.ndarray, canvas: tuple[int, int] | None) -> bool:
-    present = xy[np.isfinite(xy).all(axis=1)]
-    if not present.size:
-        return False
-    extent = float(np.abs(present).max())
-    return extent <= 1.0 or (extent <= NORMALISED_SLACK and canvas is not None and min(canvas) >= MIN_SLACK_CANVAS)
+class _Frames:
+    """Pass 1 result: per frame its canvas; per part kind, every person's points stacked, and whose they are."""
+
+    def __init__(self, count: int) -> None:
+        self.canvas: list[tuple[int, int] | None] = [None] * count
+        self.people = [0] * count
+        self.rows: dict[str, list[np.ndarray]] = {name: [] for name in _POINTS}
+        self.owners: dict[str, list[tuple[int, int]]] = {name: [] for name in _POINTS}
 
 
-def _person(person, where: str, input_name: str, canvas: tuple[int, int] | None, default_canvas) -> tuple[Person, bool]:
-    if not isinstance(person, dict):
-        raise TruePoseInputError(input_name, f"{where} is {_short(person)} ({type(person).__name__}), not an object.", "each person is {'pose_keypoints_2d': [...], ...}.")
-    fields, scores, needs_canvas = {}, {}, False
-    for key, (name, _) in PARTS.items():
-        triples = _part(person.get(key), name, f"{where}, {key}", input_name)
-        if triples is None:
-            continue
-        xy = triples[:, :2]
-        normalised = _is_normalised(xy, canvas)
-        size = canvas or default_canvas
-        if normalised and size is None:
-            raise TruePoseInputError(
-                input_name, f"{where}, {key}: normalised coordinates (within [0, 1]) but the frame has no canvas_width / canvas_height.",
-                "add canvas_width and canvas_height (the image size in pixels) to the frame.",
-            )
-        needs_canvas |= np.isfinite(xy).any()
-        if normalised:
-            xy = xy * size
-        bad = np.abs(np.nan_to_num(xy)) > MAX_COORDINATE
-        if bad.any():
-            k = int(np.argwhere(bad)[0][0])
-            raise TruePoseInputError(
-                input_name, f"{where}, {key}: point {k} is at ({triples[k, 0]:.4g}, {triples[k, 1]:.4g}), beyond +-{MAX_COORDINATE:.0e} pixels.",
-                "give pixel coordinates of the image (or normalised ones within [0, 1]); use 0, 0, 0 for a missing point.",
-            )
-        if name != "body":  # controlnet_aux hides these (with their edges)
-            with np.errstate(invalid="ignore"):
-                xy = np.where((np.trunc(xy) <= 0).any(axis=1, keepdims=True), np.nan, xy)
-        fields[name] = xy
-        score = np.where(np.isfinite(xy).all(axis=1), triples[:, 2], np.nan)
-        if not np.all((score == 1.0) | np.isnan(score)):
-            scores[name] = score
-    body = fields.pop("body", np.full((18, 2), np.nan))
-    return Person(body, scores=scores, **fields), needs_canvas
+def _read_structure(frames, input_name: str) -> _Frames:
+    out = _Frames(len(frames))
+    for i, frame in enumerate(frames):
+        where = f"frame {i}"
+        if not isinstance(frame, dict):
+            raise TruePoseInputError(input_name, f"{where} is {_short(frame)} ({type(frame).__name__}), not an object.", f"each frame is {{'people': [...], 'canvas_width', 'canvas_height'}}; {_CONNECT}.")
+        width, height = (_canvas_side(frame, key, where, input_name) for key in ("canvas_width", "canvas_height"))
+        if (width is None) != (height is None):
+            raise TruePoseInputError(input_name, f"{where} has only one of canvas_width / canvas_height.", "give both (the image size in pixels).")
+        out.canvas[i] = None if width is None else (width, height)
+        if "people" not in frame and frame.get("animals"):
+            raise TruePoseInputError(input_name, f"{where} holds animal keypoints (ap10k), not people.", "use a human pose estimator (DWPose, OpenPose).")
+        people = frame.get("people", [])
+        if not isinstance(people, (list, tuple)):
+            raise TruePoseInputError(input_name, f"{where}: people is {_short(people)} ({type(people).__name__}), not a list.", "give 'people': [] for a frame without anyone.")
+        if len(people) > MAX_PEOPLE:
+            raise TruePoseInputError(input_name, f"{where} has {len(people)} people; at most {MAX_PEOPLE} are read.", f"keep the {MAX_PEOPLE} you need (split the frame).")
+        out.people[i] = len(people)
+        for j, person in enumerate(people):
+            if not isinstance(person, dict):
+                raise TruePoseInputError(
+                    input_name, f"{where}, person {j} is {_short(person)} ({type(person).__name__}), not an object.", "each person is {'pose_keypoints_2d': [...], ...}.",
+                )
+            for key, (name, _) in PARTS.items():
+                triples = _part(person.get(key), name, f"{where}, person {j}, {key}", input_name)
+                if triples is not None:
+                    out.rows[name].append(triples)
+                    out.owners[name].append((i, j))
+    return out
+
+
+def _resolve(name: str, stacked: np.ndarray, owners: list[tuple[int, int]], canvas: np.ndarray, given: np.ndarray, input_name: str):
+    """All persons' points of one part kind at once: missing points, pixel vs normalised, limits."""
+    key = next(k for k, (n, _) in PARTS.items() if n == name)
+    frame_of = np.array([i for i, _ in owners])
+    with np.errstate(invalid="ignore"):
+        missing = ~np.isfinite(stacked).all(axis=2) | (stacked[..., 2] <= 0)
+    xy = np.where(missing[..., None], np.nan, stacked[..., :2])
+    extent = np.where(missing[..., None], 0.0, np.abs(np.nan_to_num(stacked[..., :2]))).max(axis=(1, 2))
+    size, known = canvas[frame_of], given[frame_of]
+    present = (~missing).any(axis=1)
+    normalised = present & ((extent <= 1.0) | ((extent <= NORMALISED_SLACK) & known & (size.min(axis=1) >= MIN_SLACK_CANVAS)))
+    unsized = normalised & (size[:, 0] == 0)
+    if unsized.any():
+        i, j = owners[int(np.argmax(unsized))]
+        raise TruePoseInputError(
+            input_name, f"frame {i}, person {j}, {key}: normalised coordinates (within [0, 1]) but the frame has no canvas_width / canvas_height.",
+            "add canvas_width and canvas_height (the image size in pixels) to the frame, or set the node's width and height.",
+        )
+    xy = np.where(normalised[:, None, None], xy * size[:, None, :], xy)
+    bad = np.abs(np.nan_to_num(xy)) > MAX_COORDINATE
+    if bad.any():
+        r, k, _ = (int(v) for v in np.argwhere(bad)[0])
+        i, j = owners[r]
+        raise TruePoseInputError(
+            input_name, f"frame {i}, person {j}, {key}: point {k} is at ({stacked[r, k, 0]:.4g}, {stacked[r, k, 1]:.4g}), beyond +-{MAX_COORDINATE:.0e} pixels.",
+            "give pixel coordinates of the image (or normalised ones within [0, 1]); use 0, 0, 0 for a missing point.",
+        )
+    if name != "body":  # controlnet_aux hides these, with their edges
+        with np.errstate(invalid="ignore"):
+            xy = np.where((np.trunc(xy) <= 0).any(axis=2, keepdims=True), np.nan, xy)
+    score = np.where(np.isfinite(xy).all(axis=2), stacked[..., 2], np.nan)
+    with np.errstate(invalid="ignore"):
+        scored = ~((score == 1.0) | np.isnan(score)).all(axis=1)
+    return xy, score, scored
 
 
 def parse_pose_keypoint(
@@ -181,47 +210,40 @@ def parse_pose_keypoint(
     default_canvas: (width, height) for frames that give no canvas (their coordinates are then
     of this canvas); None makes a missing canvas an error, unless `pixels_without_canvas`: then
     a frame of pixel coordinates only keeps them, with canvas_given False and a canvas that
-    just holds its points (the caller knows the image they are pixels of)."""
+    just holds its points (the caller knows the image they are pixels of).
+    Time and memory are proportional to the input: structure is checked in one pass, points
+    are converted and decided for all people at once."""
     data = _decode(data, input_name)
     frames = [data] if isinstance(data, dict) else data
     if not isinstance(frames, (list, tuple)) or not frames:
         kind = "an empty list" if isinstance(frames, (list, tuple)) else f"{_short(frames)} ({type(frames).__name__})"
         raise TruePoseInputError(input_name, f"expected {_FORMAT}, got {kind}.", _CONNECT + ".")
-    out = []
-    for i, frame in enumerate(frames):
-        where = f"frame {i}"
-        if not isinstance(frame, dict):
-            raise TruePoseInputError(input_name, f"{where} is {_short(frame)} ({type(frame).__name__}), not an object.", f"each frame is {{'people': [...], 'canvas_width', 'canvas_height'}}; {_CONNECT}.")
-        width, height = (_canvas_side(frame, key, where, input_name) for key in ("canvas_width", "canvas_height"))
-        if (width is None) != (height is None):
-            raise TruePoseInputError(input_name, f"{where} has only one of canvas_width / canvas_height.", "give both (the image size in pixels).")
-        canvas = None if width is None else (width, height)
-        if "people" not in frame and frame.get("animals"):
-            raise TruePoseInputError(input_name, f"{where} holds animal keypoints (ap10k), not people.", "use a human pose estimator (DWPose, OpenPose).")
-        people = frame.get("people", [])
-        if not isinstance(people, (list, tuple)):
-            raise TruePoseInputError(input_name, f"{where}: people is {_short(people)} ({type(people).__name__}), not a list.", "give 'people': [] for a frame without anyone.")
-        if len(people) > MAX_PEOPLE:
-            raise TruePoseInputError(input_name, f"{where} has {len(people)} people; at most {MAX_PEOPLE} are read.", f"keep the {MAX_PEOPLE} you need (split the frame).")
-        parsed, needs_canvas = [], False
-        for j, person in enumerate(people):
-            p, needs = _person(person, f"{where}, person {j}", input_name, canvas, default_canvas)
-            parsed.append(p)
-            needs_canvas |= needs
-        if canvas is None and default_canvas is None and pixels_without_canvas:
-            points = np.concatenate([np.zeros((1, 2))] + [getattr(p, n) for p in parsed for n in ("body", *DETAIL_PARTS) if getattr(p, n) is not None])
-            extent = np.nanmax(np.abs(points), axis=0)
-            canvas_given_size = (int(min(MAX_CANVAS_SIDE, extent[0] + 1)), int(min(MAX_CANVAS_SIDE, extent[1] + 1)))
-            out.append(PoseFrame(*canvas_given_size, tuple(parsed), canvas_given=False))
+    read = _read_structure(frames, input_name)
+    for i, c in enumerate(read.canvas):
+        if c is None and default_canvas is None and not pixels_without_canvas:
+            raise TruePoseInputError(
+                input_name, f"frame {i} has no canvas_width / canvas_height (the size of the image its coordinates refer to).",
+                "add canvas_width and canvas_height to the frame (the image size in pixels), or set the node's width and height.",
+            )
+    given = np.array([c is not None for c in read.canvas])
+    canvas = np.array([c or default_canvas or (0, 0) for c in read.canvas], np.float64)
+    fields: list[list[dict]] = [[{} for _ in range(n)] for n in read.people]
+    for name, rows in read.rows.items():
+        if not rows:
             continue
-        if canvas is None:
-            if default_canvas is None and needs_canvas:
-                raise TruePoseInputError(
-                    input_name, f"{where} has pixel coordinates but no canvas_width / canvas_height.",
-                    "add canvas_width and canvas_height (the size of the image the pose was found on), or set the node's width and height.",
-                )
-            if default_canvas is None:
-                raise TruePoseInputError(input_name, f"{where} has no canvas_width / canvas_height.", "add canvas_width and canvas_height (the image size in pixels).")
-        w, h = canvas or default_canvas
-        out.append(PoseFrame(w, h, tuple(parsed), canvas_given=canvas is not None))
+        xy, score, scored = _resolve(name, np.stack(rows), read.owners[name], canvas, given, input_name)
+        for r, (i, j) in enumerate(read.owners[name]):
+            fields[i][j][name] = xy[r]
+            if scored[r]:
+                fields[i][j].setdefault("scores", {})[name] = score[r]
+    out = []
+    for i, people in enumerate(fields):
+        parsed = tuple(Person(f.pop("body", np.full((18, 2), np.nan)), **f) for f in people)
+        if read.canvas[i] is None and default_canvas is None:  # pixels_without_canvas
+            points = [np.zeros((1, 2))] + [getattr(p, n) for p in parsed for n in ("body", *DETAIL_PARTS) if getattr(p, n) is not None]
+            extent = np.nanmax(np.abs(np.concatenate(points)), axis=0)
+            out.append(PoseFrame(int(min(MAX_CANVAS_SIDE, extent[0] + 1)), int(min(MAX_CANVAS_SIDE, extent[1] + 1)), parsed, canvas_given=False))
+        else:
+            w, h = read.canvas[i] or default_canvas
+            out.append(PoseFrame(w, h, parsed, canvas_given=read.canvas[i] is not None))
     return out
