@@ -3,23 +3,10 @@
 // unit-tested with `node --test tests/web/`. A point with c > 0 is visible; c = 0 with x, y kept
 // is hidden (the editor can show it again); 0, 0, 0 is deleted (missing).
 
-export const KEYPOINT_NAMES = [
-  "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
-  "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
-  "right_eye", "left_eye", "right_ear", "left_ear",
-];
-// OpenPose limbs (0-based) and the 18 colours: limb i and keypoint k use colour i / k.
-export const LIMBS = [
-  [1, 2], [1, 5], [2, 3], [3, 4], [5, 6], [6, 7], [1, 8], [8, 9], [9, 10],
-  [1, 11], [11, 12], [12, 13], [1, 0], [0, 14], [14, 16], [0, 15], [15, 17],
-];
-export const COLOURS = [
-  [255, 0, 0], [255, 85, 0], [255, 170, 0], [255, 255, 0], [170, 255, 0], [85, 255, 0], [0, 255, 0],
-  [0, 255, 85], [0, 255, 170], [0, 255, 255], [0, 170, 255], [0, 85, 255], [0, 0, 255], [85, 0, 255],
-  [170, 0, 255], [255, 0, 255], [255, 0, 170], [255, 0, 85],
-];
-// Mirroring a person swaps their left and right.
-export const MIRROR = [0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16];
+// The COCO-18 tables come from the Python side (scripts/write_pose_tables.py writes pose_tables.mjs).
+import { COLOURS, KEYPOINT_NAMES, LIMBS, MIRROR } from "./pose_tables.mjs";
+
+export { COLOURS, KEYPOINT_NAMES, LIMBS, MIRROR };
 const PART_KEYS = ["pose_keypoints_2d", "face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d"];
 
 const clone = (value) => JSON.parse(JSON.stringify(value));
