@@ -20,39 +20,40 @@ export function parseFrames(data) {
   return frames;
 }
 
-function visibleCoordinates(frames) {
-  const out = [];
+// Pixel vs normalised per part (body, each hand, face), as the Python reader decides it
+// (truepose_core/pose/reader.py): normalised when every present |x|, |y| <= 1, or <= 2 on a
+// canvas of 64 px or more.
+function partIsNormalised(flat, frame) {
+  let extent = 0;
+  let present = false;
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    const [x, y, c] = [flat[i], flat[i + 1], flat[i + 2]];
+    if (!(c > 0) || !Number.isFinite(x) || !Number.isFinite(y)) continue;
+    present = true;
+    extent = Math.max(extent, Math.abs(x), Math.abs(y));
+  }
+  if (!present) return true;
+  return extent <= 1 || (extent <= 2 && Math.min(frame.canvas_width || 0, frame.canvas_height || 0) >= 64);
+}
+
+export function isNormalised(frames) {
+  return frames.every((frame) => frame.people.every((person) => PART_KEYS.every((key) => partIsNormalised(person[key] ?? [], frame))));
+}
+
+// Any POSE_KEYPOINT (pixel or normalised, per part) -> a deep copy in normalised coordinates.
+export function normaliseFrames(data) {
+  const frames = clone(parseFrames(data));
   for (const frame of frames)
     for (const person of frame.people)
       for (const key of PART_KEYS) {
-        const flat = person[key] ?? [];
-        for (let i = 0; i + 2 < flat.length; i += 3) if (flat[i + 2] > 0) out.push(flat[i], flat[i + 1]);
-      }
-  return out;
-}
-
-// Normalised when every visible coordinate is within [0, 1] (the controlnet_aux convention).
-export function isNormalised(frames) {
-  return visibleCoordinates(frames).every((v) => Math.abs(v) <= 1);
-}
-
-// Any POSE_KEYPOINT (pixel or normalised) -> a deep copy in normalised coordinates.
-export function normaliseFrames(data) {
-  const frames = clone(parseFrames(data));
-  if (isNormalised(frames)) return frames;
-  for (const frame of frames) {
-    const w = frame.canvas_width || 1;
-    const h = frame.canvas_height || 1;
-    for (const person of frame.people)
-      for (const key of PART_KEYS) {
         const flat = person[key];
-        if (!flat) continue;
+        if (!flat || partIsNormalised(flat, frame)) continue;
+        if (!(frame.canvas_width > 0 && frame.canvas_height > 0)) throw new Error("pixel coordinates need the frame's canvas_width and canvas_height");
         for (let i = 0; i + 2 < flat.length; i += 3) {
-          flat[i] /= w;
-          flat[i + 1] /= h;
+          flat[i] /= frame.canvas_width;
+          flat[i + 1] /= frame.canvas_height;
         }
       }
-  }
   return frames;
 }
 
