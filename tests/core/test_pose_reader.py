@@ -85,11 +85,15 @@ def test_empty_lists_and_nulls_are_absent_parts():
     assert parse_pose_keypoint({"canvas_width": 8, "canvas_height": 8})[0].people == ()
 
 
-def test_nested_triples_body25_and_68_point_faces_are_read():
+def test_nested_triples_numpy_values_body25_and_68_point_faces_are_read():
     nested = {"pose_keypoints_2d": [[x, y, 1.0] for x, y in STANDING], "face_keypoints_2d": flat([(50 + k, 40) for k in range(68)])}
     p = parse_pose_keypoint(frame(nested))[0].people[0]
     np.testing.assert_allclose(p.body[17], STANDING[17])
     assert p.face.shape == (70, 2) and np.isnan(p.face[68:]).all()
+    in_memory = {"pose_keypoints_2d": np.array([[x, y, 1.0] for x, y in STANDING], np.float32), "hand_left_keypoints_2d": [np.float32(5.0)] * 63}
+    p = parse_pose_keypoint(frame(in_memory))[0].people[0]
+    np.testing.assert_allclose(p.body[3], STANDING[3])
+    np.testing.assert_allclose(p.left_hand[0], (5, 5))
     body25 = STANDING[:8] + [(100, 160)] + STANDING[8:] + [(0, 0)] * 6
     p = parse_pose_keypoint(frame({"pose_keypoints_2d": flat(body25)}))[0].people[0]
     np.testing.assert_allclose(p.body, np.array(STANDING, float))

@@ -108,6 +108,8 @@ def _part(value, name: str, where: str, input_name: str) -> np.ndarray | None:
     """One part's list -> (N, 3) float64 x, y, c in COCO-18 / 70-point-face order; None when absent."""
     if value is None:
         return None
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":  # from another node, in memory
+        value = value.reshape(-1).tolist()
     if not isinstance(value, (list, tuple)):
         raise TruePoseInputError(input_name, f"{where} is {_short(value)} ({type(value).__name__}), not a list.", "give a flat list [x0, y0, c0, x1, y1, c1, ...] or null.")
     if not value:
