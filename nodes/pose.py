@@ -33,10 +33,12 @@ MIN_CONFIDENCE = ("FLOAT", {
 })
 
 
-def read_pose(node: str, pose, input_name: str = "pose_keypoint", width: int = 0, height: int = 0):
-    """The one validated reader; (width, height), when both set, is the canvas of a pose that gives none."""
+def read_pose(node: str, pose, input_name: str = "pose_keypoint", width: int | None = None, height: int | None = None):
+    """The one validated reader. Nodes with width / height inputs pass them: when both are set they
+    are the canvas of a pose that gives none."""
+    alternative = ", or set the node's width and height" if width is not None else ""
     with node_errors(node):
-        return parse_pose_keypoint(pose, input_name, default_canvas=(width, height) if width and height else None)
+        return parse_pose_keypoint(pose, input_name, default_canvas=(width, height) if width and height else None, canvas_alternative=alternative)
 
 
 def _size(node: str, frame, width: int, height: int) -> tuple[int, int]:

@@ -100,8 +100,10 @@ def test_nested_triples_numpy_values_body25_and_68_point_faces_are_read():
 
 
 def test_a_pose_without_canvas_uses_the_callers_canvas_never_1x1():
-    with pytest.raises(TruePoseInputError, match="frame 0 has no canvas_width / canvas_height.*or set the node's width and height"):
+    with pytest.raises(TruePoseInputError, match=r"frame 0 has no canvas_width / canvas_height.*Fix: add canvas_width and canvas_height to the frame \(the image size in pixels\)\.$"):
         parse_pose_keypoint({"people": [{"pose_keypoints_2d": flat(STANDING)}]})
+    with pytest.raises(TruePoseInputError, match="or set the node's width and height"):
+        parse_pose_keypoint({"people": [{"pose_keypoints_2d": flat(STANDING)}]}, canvas_alternative=", or set the node's width and height")
     f = parse_pose_keypoint({"people": [{"pose_keypoints_2d": flat(STANDING)}]}, default_canvas=(W, H))[0]
     assert (f.width, f.height, f.canvas_given) == (W, H, False)
     np.testing.assert_allclose(f.people[0].body[0], (100, 50))

@@ -168,7 +168,7 @@ def _read_structure(frames, input_name: str) -> _Frames:
     return out
 
 
-def _resolve(name: str, stacked: np.ndarray, owners: list[tuple[int, int]], canvas: np.ndarray, given: np.ndarray, input_name: str):
+def _resolve(name: str, stacked: np.ndarray, owners: list[tuple[int, int]], canvas: np.ndarray, given: np.ndarray, input_name: str, canvas_alternative: str):
     """All persons' points of one part kind at once: missing points, pixel vs normalised, limits."""
     key = next(k for k, (n, _) in PARTS.items() if n == name)
     frame_of = np.array([i for i, _ in owners])
@@ -205,14 +205,16 @@ def _resolve(name: str, stacked: np.ndarray, owners: list[tuple[int, int]], canv
 
 
 def parse_pose_keypoint(
-    data, input_name: str = "pose_keypoint", default_canvas: tuple[int, int] | None = None, pixels_without_canvas: bool = False
+    data, input_name: str = "pose_keypoint", default_canvas: tuple[int, int] | None = None, pixels_without_canvas: bool = False,
+    canvas_alternative: str = "",
 ) -> list[PoseFrame]:
     """POSE_KEYPOINT (a list of frames, one frame, or their JSON text) -> validated frames.
 
     default_canvas: (width, height) for frames that give no canvas (their coordinates are then
     of this canvas); None makes a missing canvas an error, unless `pixels_without_canvas`: then
     a frame of pixel coordinates only keeps them, with canvas_given False and a canvas that
-    just holds its points (the caller knows the image they are pixels of).
+    just holds its points (the caller knows the image they are pixels of). canvas_alternative
+    ends the fix of a missing-canvas error (e.g. ", or set the node's width and height").
     Time and memory are proportional to the input: structure is checked in one pass, points
     are converted and decided for all people at once."""
     data = _decode(data, input_name)
@@ -225,7 +227,7 @@ def parse_pose_keypoint(
         if c is None and default_canvas is None and not pixels_without_canvas:
             raise TruePoseInputError(
                 input_name, f"frame {i} has no canvas_width / canvas_height (the size of the image its coordinates refer to).",
-                "add canvas_width and canvas_height to the frame (the image size in pixels), or set the node's width and height.",
+                f"add canvas_width and canvas_height to the frame (the image size in pixels){canvas_alternative}.",
             )
     given = np.array([c is not None for c in read.canvas])
     canvas = np.array([c or default_canvas or (0, 0) for c in read.canvas], np.float64)
@@ -233,7 +235,7 @@ def parse_pose_keypoint(
     for name, rows in read.rows.items():
         if not rows:
             continue
-        xy, score, scored = _resolve(name, np.stack(rows), read.owners[name], canvas, given, input_name)
+        xy, score, scored = _resolve(name, np.stack(rows), read.owners[name], canvas, given, input_name, canvas_alternative)
         for r, (i, j) in enumerate(read.owners[name]):
             fields[i][j][name] = xy[r]
             if scored[r]:
