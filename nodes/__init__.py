@@ -1,8 +1,8 @@
 """ComfyUI glue: one module per node family, merged here."""
 
-from . import apply, model_loader, parsing, parsing_models, pose, pose_editor, source
+from . import apply, model_loader, parsing, parsing_models, pose, pose_editor, pose_files, source
 
-_FAMILIES = (source, apply, parsing, parsing_models, pose, pose_editor, model_loader)
+_FAMILIES = (source, apply, parsing, parsing_models, pose_files, pose, pose_editor, model_loader)
 
 NODE_CLASS_MAPPINGS: dict = {}
 NODE_DISPLAY_NAME_MAPPINGS: dict = {}

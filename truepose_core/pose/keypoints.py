@@ -65,33 +65,43 @@ class PoseFrame:
         return PoseFrame(self.width, self.height, tuple(p.confident(min_confidence) for p in self.people), self.canvas_given)
 
 
-def _flat(points: np.ndarray | None, score: np.ndarray | None, width: int, height: int, clip: bool) -> list[float] | None:
-    if points is None:
-        return None
-    xy = np.asarray(points, np.float64) / (width, height)
-    c = np.full(len(xy), VISIBLE) if score is None else np.asarray(score, np.float64)
-    present = np.isfinite(xy).all(axis=1) & np.isfinite(c) & (c > 0)
-    if clip:  # a body limb that leaves the canvas still points at the border
-        xy = np.clip(xy, 0.0, 1.0)
-    else:  # hand and face points off the canvas are invisible anyway; > 1 would flip the format
-        present &= ((xy >= 0) & (xy <= 1)).all(axis=1)
-    out = np.zeros((len(xy), 3))
-    out[present, :2] = np.round(xy[present], 6)
-    out[present, 2] = np.round(c[present], 6)
-    return out.reshape(-1).tolist()
+def _flat_rows(points: list[np.ndarray], scores: list[np.ndarray | None], canvas: np.ndarray, clip: bool) -> list[list[float]]:
+    """Many persons' (N, 2) pixel points of one part -> their flat normalised [x, y, c, ...] lists."""
+    xy = np.stack([np.asarray(p, np.float64) for p in points]) / canvas[:, None, :]
+    c = np.stack([np.full(len(p), VISIBLE) if s is None else np.asarray(s, np.float64) for p, s in zip(points, scores)])
+    with np.errstate(invalid="ignore"):
+        present = np.isfinite(xy).all(axis=2) & np.isfinite(c) & (c > 0)
+        if clip:  # a body limb that leaves the canvas still points at the border
+            xy = np.clip(xy, 0.0, 1.0)
+        else:  # hand and face points off the canvas are invisible anyway; > 1 would flip the format
+            present &= ((xy >= 0) & (xy <= 1)).all(axis=2)
+    out = np.zeros((*xy.shape[:2], 3))
+    out[..., :2] = np.where(present[..., None], np.round(xy, 6), 0.0)
+    out[..., 2] = np.where(present, np.round(c, 6), 0.0)
+    return out.reshape(len(out), -1).tolist()
 
 
 def frames_to_pose_keypoint(frames: list[PoseFrame]) -> list[dict]:
-    """Frames -> POSE_KEYPOINT with normalised coordinates; absent face / hands stay null."""
-    out = []
+    """Frames -> POSE_KEYPOINT with normalised coordinates; absent face / hands stay null.
+    Every person's part is converted at once (one array per part kind)."""
+    people = [(frame, person) for frame in frames for person in frame.people]
+    entries: list[dict] = [{} for _ in people]
+    for key, (name, _) in PARTS.items():
+        rows = [r for r, (_, person) in enumerate(people) if getattr(person, name) is not None]
+        for entry in entries:
+            entry[key] = None
+        if not rows:
+            continue
+        canvas = np.array([(people[r][0].width, people[r][0].height) for r in rows], np.float64)
+        values = _flat_rows(
+            [getattr(people[r][1], name) for r in rows], [people[r][1].scores.get(name) for r in rows], canvas, clip=name == "body",
+        )
+        for r, flat in zip(rows, values):
+            entries[r][key] = flat
+    out, r = [], 0
     for frame in frames:
-        people = []
-        for person in frame.people:
-            entry = {}
-            for key, (name, _) in PARTS.items():
-                entry[key] = _flat(getattr(person, name), person.scores.get(name), frame.width, frame.height, clip=name == "body")
-            people.append(entry)
-        out.append({"people": people, "canvas_width": int(frame.width), "canvas_height": int(frame.height)})
+        out.append({"people": entries[r : r + len(frame.people)], "canvas_width": int(frame.width), "canvas_height": int(frame.height)})
+        r += len(frame.people)
     return out
 
 

@@ -82,20 +82,16 @@ def _canvas_side(frame: dict, key: str, where: str, input_name: str) -> int | No
     return int(value)
 
 
-def _numbers(values: Sequence, where: str, input_name: str) -> np.ndarray:
-    """A flat list of numbers (or of [x, y, c] triples) -> float64; null -> NaN."""
-    try:  # fast path, in C: a flat list of ints and floats
-        return np.frombuffer(array.array("d", values), np.float64)
-    except (TypeError, OverflowError):
-        pass
+def _slow_numbers(values: Sequence, where: str, input_name: str) -> list[float]:
+    """Numbers with nulls (-> NaN) or [x, y, c] triples; anything else is an error naming the value."""
     if values and all(isinstance(v, (list, tuple)) and len(v) == 3 for v in values):
         values = [x for triple in values for x in triple]
-    out = np.empty(len(values))
+    out = []
     for i, v in enumerate(values):
         if v is None:
-            out[i] = np.nan
+            out.append(math.nan)
         elif isinstance(v, _NUMBER):  # bools too, as the C fast path reads them
-            out[i] = float(v) if not isinstance(v, int) or abs(v) < 2**1000 else math.inf
+            out.append(float(v) if not isinstance(v, int) or abs(v) < 2**1000 else math.inf)
         else:
             raise TruePoseInputError(
                 input_name, f"{where}: value {i} is {_short(v)} ({type(v).__name__}), not a number.",
@@ -104,37 +100,43 @@ def _numbers(values: Sequence, where: str, input_name: str) -> np.ndarray:
     return out
 
 
-def _part(value, name: str, where: str, input_name: str) -> np.ndarray | None:
-    """One part's list -> (N, 3) float64 x, y, c in COCO-18 / 70-point-face order; None when absent."""
-    if value is None:
-        return None
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":  # from another node, in memory
-        value = value.reshape(-1).tolist()
-    if not isinstance(value, (list, tuple)):
-        raise TruePoseInputError(input_name, f"{where} is {_short(value)} ({type(value).__name__}), not a list.", "give a flat list [x0, y0, c0, x1, y1, c1, ...] or null.")
-    if not value:
-        return None
-    flat = _numbers(value, where, input_name)
-    counts = _POINTS[name]
-    if flat.size % 3 or flat.size // 3 not in counts:
-        expected = " or ".join(f"{n} points ({3 * n} numbers)" for n in counts)
-        raise TruePoseInputError(input_name, f"{where}: expected {expected}, got {flat.size} numbers.", "give x, y, c for every point (0, 0, 0 for a missing one).")
-    triples = flat.reshape(-1, 3)
-    if len(triples) == 25:  # CMU OpenPose BODY_25
-        triples = triples[list(BODY25_TO_COCO18)]
-    if len(triples) == 68:  # face without the two pupils
-        triples = np.concatenate([triples, np.zeros((2, 3))])
-    return triples
-
-
 class _Frames:
-    """Pass 1 result: per frame its canvas; per part kind, every person's points stacked, and whose they are."""
+    """Pass 1 result: per frame its canvas; per part kind, every person's points in one float64
+    buffer (no per-part arrays), and whose they are."""
 
     def __init__(self, count: int) -> None:
         self.canvas: list[tuple[int, int] | None] = [None] * count
         self.people = [0] * count
-        self.rows: dict[str, list[np.ndarray]] = {name: [] for name in _POINTS}
+        self.buffers = {name: array.array("d") for name in _POINTS}
         self.owners: dict[str, list[tuple[int, int]]] = {name: [] for name in _POINTS}
+
+    def add(self, value, name: str, owner: tuple[int, int], where: str, input_name: str) -> None:
+        if value is None:
+            return
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":  # from another node, in memory
+            value = value.reshape(-1).tolist()
+        if not isinstance(value, (list, tuple)):
+            raise TruePoseInputError(input_name, f"{where} is {_short(value)} ({type(value).__name__}), not a list.", "give a flat list [x0, y0, c0, x1, y1, c1, ...] or null.")
+        if not value:
+            return
+        buffer = self.buffers[name]
+        start = len(buffer)
+        try:  # fast path, in C: a flat list of ints and floats
+            buffer.extend(value)
+        except (TypeError, OverflowError):
+            del buffer[start:]
+            buffer.extend(_slow_numbers(value, where, input_name))
+        size, counts = len(buffer) - start, _POINTS[name]
+        if size % 3 or size // 3 not in counts:
+            del buffer[start:]
+            expected = " or ".join(f"{n} points ({3 * n} numbers)" for n in counts)
+            raise TruePoseInputError(input_name, f"{where}: expected {expected}, got {size} numbers.", "give x, y, c for every point (0, 0, 0 for a missing one).")
+        if size // 3 != counts[0]:  # CMU OpenPose BODY_25 -> COCO-18; a face without the two pupils
+            triples = np.array(buffer[start:], np.float64).reshape(-1, 3)
+            fixed = triples[list(BODY25_TO_COCO18)] if name == "body" else np.concatenate([triples, np.zeros((2, 3))])
+            del buffer[start:]
+            buffer.extend(fixed.reshape(-1).tolist())
+        self.owners[name].append(owner)
 
 
 def _read_structure(frames, input_name: str) -> _Frames:
@@ -161,47 +163,45 @@ def _read_structure(frames, input_name: str) -> _Frames:
                     input_name, f"{where}, person {j} is {_short(person)} ({type(person).__name__}), not an object.", "each person is {'pose_keypoints_2d': [...], ...}.",
                 )
             for key, (name, _) in PARTS.items():
-                triples = _part(person.get(key), name, f"{where}, person {j}, {key}", input_name)
-                if triples is not None:
-                    out.rows[name].append(triples)
-                    out.owners[name].append((i, j))
+                out.add(person.get(key), name, (i, j), f"{where}, person {j}, {key}", input_name)
     return out
 
 
-def _resolve(name: str, stacked: np.ndarray, owners: list[tuple[int, int]], canvas: np.ndarray, given: np.ndarray, input_name: str, canvas_alternative: str):
-    """All persons' points of one part kind at once: missing points, pixel vs normalised, limits."""
+def _resolve(name: str, points: np.ndarray, owners: list[tuple[int, int]], canvas: np.ndarray, given: np.ndarray, input_name: str, canvas_alternative: str):
+    """All persons' points of one part kind at once, in place on `points` (P, N, 3): missing
+    points, pixel vs normalised, limits. Returns xy (P, N, 2) pixels and c (P, N), NaN where missing."""
     key = next(k for k, (n, _) in PARTS.items() if n == name)
     frame_of = np.array([i for i, _ in owners])
     with np.errstate(invalid="ignore"):
-        missing = ~np.isfinite(stacked).all(axis=2) | (stacked[..., 2] <= 0)
-    xy = np.where(missing[..., None], np.nan, stacked[..., :2])
-    extent = np.where(missing[..., None], 0.0, np.abs(np.nan_to_num(stacked[..., :2]))).max(axis=(1, 2))
+        points[~np.isfinite(points).all(axis=2) | (points[..., 2] <= 0)] = np.nan
+    xy, score = points[..., :2], points[..., 2]
+    extent = np.fmax.reduce(np.abs(xy).reshape(len(xy), -1), axis=1)  # NaN for a person without points
     size, known = canvas[frame_of], given[frame_of]
-    present = (~missing).any(axis=1)
-    normalised = present & ((extent <= 1.0) | ((extent <= NORMALISED_SLACK) & known & (size.min(axis=1) >= MIN_SLACK_CANVAS)))
+    with np.errstate(invalid="ignore"):
+        normalised = (extent <= 1.0) | ((extent <= NORMALISED_SLACK) & known & (size.min(axis=1) >= MIN_SLACK_CANVAS))
     unsized = normalised & (size[:, 0] == 0)
     if unsized.any():
         i, j = owners[int(np.argmax(unsized))]
         raise TruePoseInputError(
             input_name, f"frame {i}, person {j}, {key}: normalised coordinates (within [0, 1]) but the frame has no canvas_width / canvas_height.",
-            "add canvas_width and canvas_height (the image size in pixels) to the frame, or set the node's width and height.",
+            f"add canvas_width and canvas_height (the image size in pixels) to the frame{canvas_alternative}.",
         )
-    xy = np.where(normalised[:, None, None], xy * size[:, None, :], xy)
-    bad = np.abs(np.nan_to_num(xy)) > MAX_COORDINATE
-    if bad.any():
-        r, k, _ = (int(v) for v in np.argwhere(bad)[0])
+    xy *= np.where(normalised[:, None], size, 1.0)[:, None, :]
+    with np.errstate(invalid="ignore"):
+        far = np.fmax.reduce(np.abs(xy).reshape(len(xy), -1), axis=1) > MAX_COORDINATE
+    if far.any():
+        r = int(np.argmax(far))
+        k = int(np.argmax(np.nan_to_num(np.abs(xy[r])).max(axis=1) > MAX_COORDINATE))
         i, j = owners[r]
+        shown = xy[r, k] / (size[r] if normalised[r] else 1.0)
         raise TruePoseInputError(
-            input_name, f"frame {i}, person {j}, {key}: point {k} is at ({stacked[r, k, 0]:.4g}, {stacked[r, k, 1]:.4g}), beyond +-{MAX_COORDINATE:.0e} pixels.",
+            input_name, f"frame {i}, person {j}, {key}: point {k} is at ({shown[0]:.4g}, {shown[1]:.4g}), beyond +-{MAX_COORDINATE:.0e} pixels.",
             "give pixel coordinates of the image (or normalised ones within [0, 1]); use 0, 0, 0 for a missing point.",
         )
     if name != "body":  # controlnet_aux hides these, with their edges
         with np.errstate(invalid="ignore"):
-            xy = np.where((np.trunc(xy) <= 0).any(axis=2, keepdims=True), np.nan, xy)
-    score = np.where(np.isfinite(xy).all(axis=2), stacked[..., 2], np.nan)
-    with np.errstate(invalid="ignore"):
-        scored = ~((score == 1.0) | np.isnan(score)).all(axis=1)
-    return xy, score, scored
+            points[(np.trunc(xy) <= 0).any(axis=2)] = np.nan
+    return xy, score
 
 
 def parse_pose_keypoint(
@@ -232,11 +232,15 @@ def parse_pose_keypoint(
     given = np.array([c is not None for c in read.canvas])
     canvas = np.array([c or default_canvas or (0, 0) for c in read.canvas], np.float64)
     fields: list[list[dict]] = [[{} for _ in range(n)] for n in read.people]
-    for name, rows in read.rows.items():
-        if not rows:
+    for name, buffer in read.buffers.items():
+        owners = read.owners[name]
+        if not owners:
             continue
-        xy, score, scored = _resolve(name, np.stack(rows), read.owners[name], canvas, given, input_name, canvas_alternative)
-        for r, (i, j) in enumerate(read.owners[name]):
+        points = np.frombuffer(buffer, np.float64).reshape(len(owners), _POINTS[name][0], 3)
+        xy, score = _resolve(name, points, owners, canvas, given, input_name, canvas_alternative)
+        with np.errstate(invalid="ignore"):
+            scored = ~((score == 1.0) | np.isnan(score)).all(axis=1)
+        for r, (i, j) in enumerate(owners):
             fields[i][j][name] = xy[r]
             if scored[r]:
                 fields[i][j].setdefault("scores", {})[name] = score[r]
