@@ -94,6 +94,9 @@ def test_nested_triples_numpy_values_body25_and_68_point_faces_are_read():
     p = parse_pose_keypoint(frame(in_memory))[0].people[0]
     np.testing.assert_allclose(p.body[3], STANDING[3])
     np.testing.assert_allclose(p.left_hand[0], (5, 5))
+    mixed = {"people": [{"pose_keypoints_2d": [None, None, None] + [np.float32(0.5)] * 51}], "canvas_width": np.int64(W), "canvas_height": np.int64(H)}
+    p = parse_pose_keypoint(mixed)[0].people[0]
+    assert np.isnan(p.body[0]).all() and np.allclose(p.body[1], (W / 2, H / 2))
     body25 = STANDING[:8] + [(100, 160)] + STANDING[8:] + [(0, 0)] * 6
     p = parse_pose_keypoint(frame({"pose_keypoints_2d": flat(body25)}))[0].people[0]
     np.testing.assert_allclose(p.body, np.array(STANDING, float))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import array
 import json
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,7 +41,7 @@ MAX_COORDINATE = 1e6  # pixels; far beyond any canvas (and what OpenCV can draw)
 NORMALISED_SLACK = 2.0
 MIN_SLACK_CANVAS = 64
 _POINTS = {"body": (18, 25), "face": (70, 68), "left_hand": (21,), "right_hand": (21,)}
-_NUMBER = (int, float)
+_NUMBER = numbers.Real  # int, float, bool and numpy scalars
 _FORMAT = "OpenPose frames: [{'people': [{'pose_keypoints_2d': [x, y, c, ...]}], 'canvas_width': W, 'canvas_height': H}]"
 _CONNECT = "connect a POSE_KEYPOINT output (DWPose, OpenPose, TruePose) or fix the JSON"
 
