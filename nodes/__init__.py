@@ -1,9 +1,9 @@
 """ComfyUI glue: one module per node family, merged here."""
 
-from . import apply, model_loader, parsing, parsing_models, pose, pose_editor, source
+from . import apply, model_loader, parsing, parsing_models, pose, pose_editor, pose_files, source
 from .validation import guard_float_widgets
 
-_FAMILIES = (source, apply, parsing, parsing_models, pose, pose_editor, model_loader)
+_FAMILIES = (source, apply, parsing, parsing_models, pose_files, pose, pose_editor, model_loader)
 
 NODE_CLASS_MAPPINGS: dict = {}
 NODE_DISPLAY_NAME_MAPPINGS: dict = {}

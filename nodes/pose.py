@@ -1,9 +1,7 @@
-"""Pose nodes: POSE_KEYPOINT in and out, skeleton rendering, pose-derived target layouts."""
+"""Pose nodes: skeleton rendering, retargeting, estimation, pose-derived target layouts (files: pose_files.py)."""
 
 from __future__ import annotations
 
-import json
-import os
 
 import numpy as np
 import torch
@@ -20,78 +18,41 @@ from ..truepose_core.pose import (
     render_frame,
     require_people,
 )
-from .errors import for_input, input_error, node_errors
+from .errors import input_error, node_errors
 from .progress import frame_progress
 from .types import PARSING, POSE_KEYPOINT
 
 CATEGORY = "TruePose/pose"
+MAX_RENDER_SIDE = 8192
+MIN_CONFIDENCE = ("FLOAT", {
+    "default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01,
+    "tooltip": "Points with a lower confidence c are left out. 1.0 = controlnet_aux (draws c >= 1 only); ~0.3 for CMU OpenPose JSON with real scores.",
+})
 
 
-def _size(frame, width: int, height: int) -> tuple[int, int]:
-    return (width or frame.width, height or frame.height)
+def read_pose(node: str, pose, input_name: str = "pose_keypoint", width: int | None = None, height: int | None = None):
+    """The one validated reader. Nodes with width / height inputs pass them: when both are set they
+    are the canvas of a pose that gives none."""
+    alternative = ", or set the node's width and height" if width is not None else ""
+    with node_errors(node):
+        return parse_pose_keypoint(pose, input_name, default_canvas=(width, height) if width and height else None, canvas_alternative=alternative)
 
 
-class TruePose_LoadPoseJSON:
-    DESCRIPTION = "OpenPose JSON (one frame or a list of frames; normalised or pixel coordinates) -> POSE_KEYPOINT."
-    CATEGORY = CATEGORY
-    RETURN_TYPES = (POSE_KEYPOINT,)
-    RETURN_NAMES = ("pose_keypoint",)
-    FUNCTION = "load"
-
-    @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"pose_json": ("STRING", {"multiline": True, "default": "", "tooltip":
-            "OpenPose JSON text, or the name of a .json file in ComfyUI's input folder."})}}
-
-    def load(self, pose_json):
-        text = pose_json.strip()
-        if text.endswith(".json") and not text.startswith(("[", "{")):
-            import folder_paths
-
-            path = os.path.join(folder_paths.get_input_directory(), text)
-            if not os.path.isfile(path):
-                raise input_error("TruePose_LoadPoseJSON", "pose_json", f"no file '{text}' in the input folder.",
-                    "put the .json file in ComfyUI/input or paste its text.")
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        with node_errors("TruePose_LoadPoseJSON"):
-            frames = parse_pose_keypoint(text)
-        return (frames_to_pose_keypoint(frames),)
-
-
-class TruePose_SavePoseJSON:
-    DESCRIPTION = "Writes POSE_KEYPOINT as OpenPose JSON into ComfyUI's output folder: one list of frames, or one file per frame."
-    CATEGORY = CATEGORY
-    RETURN_TYPES = ()
-    OUTPUT_NODE = True
-    FUNCTION = "save"
-
-    @classmethod
-    def INPUT_TYPES(cls):
-        return {
-            "required": {
-                "pose_keypoint": (POSE_KEYPOINT,),
-                "filename_prefix": ("STRING", {"default": "truepose/pose"}),
-                "per_frame": ("BOOLEAN", {"default": False, "tooltip": "One OpenPose frame file per frame instead of one list."}),
-            }
-        }
-
-    def save(self, pose_keypoint, filename_prefix, per_frame=False):
-        import folder_paths
-
-        with node_errors("TruePose_SavePoseJSON"):
-            frames = frames_to_pose_keypoint(parse_pose_keypoint(pose_keypoint))
-        folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(filename_prefix, folder_paths.get_output_directory())
-        files = {f"{name}_{counter:05}_{i:04}.json": frame for i, frame in enumerate(frames)} if per_frame else {
-            f"{name}_{counter:05}_.json": frames}
-        for filename, content in files.items():
-            with open(os.path.join(folder, filename), "w", encoding="utf-8") as f:
-                json.dump(content, f)
-        return {"ui": {"text": [os.path.join(subfolder, filename) for filename in files]}}
+def _size(node: str, frame, width: int, height: int) -> tuple[int, int]:
+    size = (width or frame.width, height or frame.height)
+    if max(size) > MAX_RENDER_SIDE:
+        raise input_error(
+            node, "width" if size[0] > MAX_RENDER_SIDE else "height", f"the output would be {size[0]}x{size[1]} (the pose's canvas); at most {MAX_RENDER_SIDE} is drawn.",
+            f"set width and height (at most {MAX_RENDER_SIDE}); the pose is scaled onto them.",
+        )
+    return size
 
 
 class TruePose_RenderPose:
-    DESCRIPTION = "Renders every frame of a POSE_KEYPOINT as the standard OpenPose skeleton image (for an OpenPose ControlNet)."
+    DESCRIPTION = (
+        "Renders every frame of a POSE_KEYPOINT as the standard OpenPose skeleton image (for an OpenPose ControlNet), "
+        "with comfyui_controlnet_aux's drawing rules."
+    )
     CATEGORY = CATEGORY
     RETURN_TYPES = ("IMAGE",)
     FUNCTION = "render"
@@ -101,33 +62,33 @@ class TruePose_RenderPose:
         return {
             "required": {
                 "pose_keypoint": (POSE_KEYPOINT,),
-                "width": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas width."}),
-                "height": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas height."}),
-                "stick_scale": ("FLOAT", {"default": 1.0, "min": 0.25, "max": 8.0, "step": 0.25, "tooltip":
-                    "Limb and joint thickness (xinsir SDXL ControlNets like ~2)."}),
+                "width": ("INT", {"default": 0, "min": 0, "max": MAX_RENDER_SIDE, "step": 8, "tooltip": "0 = the pose's canvas width."}),
+                "height": ("INT", {"default": 0, "min": 0, "max": MAX_RENDER_SIDE, "step": 8, "tooltip": "0 = the pose's canvas height."}),
+                "stick_scale": ("FLOAT", {"default": 1.0, "min": 0.25, "max": 8.0, "step": 0.25, "tooltip": "Limb and joint thickness (xinsir SDXL ControlNets like ~2)."}),
                 "body": ("BOOLEAN", {"default": True}),
                 "hands": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has hand keypoints (e.g. DWPose)."}),
                 "face": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has the 70 face keypoints."}),
-            }
+            },
+            "optional": {"min_confidence": MIN_CONFIDENCE},
         }
 
-    def render(self, pose_keypoint, width, height, stick_scale, body=True, hands=True, face=True):
-        with node_errors("TruePose_RenderPose"):
-            frames = parse_pose_keypoint(pose_keypoint)
-        if not any(has_visible_person(f) for f in frames):
+    def render(self, pose_keypoint, width, height, stick_scale, body=True, hands=True, face=True, min_confidence=1.0):
+        frames = read_pose("TruePose_RenderPose", pose_keypoint, width=width, height=height)
+        if not any(has_visible_person(f, min_confidence) for f in frames):
+            if any(has_visible_person(f) for f in frames):
+                with node_errors("TruePose_RenderPose"):
+                    require_people([next(f for f in frames if has_visible_person(f))], "min_confidence", min_confidence)
             raise input_error(
-                "TruePose_RenderPose", "pose_keypoint",
-                    "the pose is empty: no frame has a visible keypoint, so the ControlNet would get a black image.",
+                "TruePose_RenderPose", "pose_keypoint", "the pose is empty: no frame has a visible keypoint, so the ControlNet would get a black image.",
                 "check that the pose estimator found a person, or load another pose.",
             )
-        size = _size(frames[0], width, height)
-        images = [render_frame(f, *size, stick_scale, body, hands, face) for f in frames]
+        size = _size("TruePose_RenderPose", frames[0], width, height)
+        images = [render_frame(f, *size, stick_scale, body, hands, face, min_confidence) for f in frames]
         return (torch.from_numpy(np.stack(images)).float() / 255.0,)
 
 
 class TruePose_PoseToLayout:
-    DESCRIPTION = ("A coarse map of where face, hair, clothes and limbs will be in the output, from the target pose: "
-                   "connect it to Apply TruePose's target_layout (routing) or turn it into masks.")
+    DESCRIPTION = "A coarse map of where face, hair, clothes and limbs will be in the output, from the target pose: connect it to Apply TruePose's target_layout (routing) or turn it into masks."
     CATEGORY = CATEGORY
     RETURN_TYPES = (PARSING, "MASK")
     RETURN_NAMES = ("layout", "person_mask")
@@ -138,25 +99,16 @@ class TruePose_PoseToLayout:
         return {
             "required": {
                 "pose_keypoint": (POSE_KEYPOINT,),
-                "width": (
-                    "INT",
-                    {
-                        "default": 0,
-                        "min": 0,
-                        "max": 8192,
-                        "step": 8,
-                        "tooltip": "0 = the pose's canvas width. Use the size of the image you generate.",
-                    },
-                ),
+                "width": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas width. Use the size of the image you generate."}),
                 "height": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8}),
             }
         }
 
     def layout(self, pose_keypoint, width, height):
+        frames = read_pose("TruePose_PoseToLayout", pose_keypoint, width=width, height=height)
         with node_errors("TruePose_PoseToLayout"):
-            frames = parse_pose_keypoint(pose_keypoint)
             require_people(frames)
-        size = _size(frames[0], width, height)
+        size = _size("TruePose_PoseToLayout", frames[0], width, height)
         labels = torch.from_numpy(np.stack([draw_layout(f, *size) for f in frames]))
         return (ParsingMap(labels, "lip"), (labels > 0).float())
 
@@ -177,23 +129,14 @@ class TruePose_AlignPose:
             "required": {
                 "reference": (POSE_KEYPOINT, {"tooltip": "The source person's pose (first person of the first frame)."}),
                 "driving": (POSE_KEYPOINT, {"tooltip": "The target pose(s) to retarget; its canvas is kept."}),
-                "mode": (
-                    list(ALIGN_MODES),
-                    {
-                        "default": "scale_translate",
-                        "tooltip": "scale_translate: uniform scale + move; limb_lengths: also every bone takes the source's length.",
-                    },
-                ),
+                "mode": (list(ALIGN_MODES), {"default": "scale_translate", "tooltip": "scale_translate: uniform scale + move; limb_lengths: also every bone takes the source's length."}),
             }
         }
 
     def align(self, reference, driving, mode):
+        ref, drv = read_pose("TruePose_AlignPose", reference, "reference"), read_pose("TruePose_AlignPose", driving, "driving")
         with node_errors("TruePose_AlignPose"):
-            with for_input("reference"):
-                reference_frame = parse_pose_keypoint(reference)[0]
-            with for_input("driving"):
-                driving_frames = parse_pose_keypoint(driving)
-            aligned = align_frames(reference_frame, driving_frames, mode)
+            aligned = align_frames(ref[0], drv, mode)
         return (frames_to_pose_keypoint(aligned),)
 
 
@@ -212,10 +155,7 @@ class TruePose_EstimatePose:
         return {
             "required": {
                 "image": ("IMAGE",),
-                "if_no_person": (
-                    ["error", "empty pose"],
-                    {"default": "error", "tooltip": "What to do with a frame where nobody is found."},
-                ),
+                "if_no_person": (["error", "empty pose"], {"default": "error", "tooltip": "What to do with a frame where nobody is found."}),
             }
         }
 
@@ -227,9 +167,7 @@ class TruePose_EstimatePose:
         missing = [i for i, f in enumerate(frames) if not f.people]
         if missing and if_no_person == "error":
             raise input_error(
-                "TruePose_EstimatePose",
-                "image",
-                f"no person found in frame(s) {missing}.",
+                "TruePose_EstimatePose", "image", f"no person found in frame(s) {missing}.",
                 "use a photo where the whole person is visible, or set if_no_person to 'empty pose'.",
             )
         skeletons = np.stack([render_frame(f, f.width, f.height) for f in frames])
@@ -237,16 +175,12 @@ class TruePose_EstimatePose:
 
 
 NODE_CLASS_MAPPINGS = {
-    "TruePose_LoadPoseJSON": TruePose_LoadPoseJSON,
-    "TruePose_SavePoseJSON": TruePose_SavePoseJSON,
     "TruePose_RenderPose": TruePose_RenderPose,
     "TruePose_PoseToLayout": TruePose_PoseToLayout,
     "TruePose_AlignPose": TruePose_AlignPose,
     "TruePose_EstimatePose": TruePose_EstimatePose,
 }
 NODE_DISPLAY_NAME_MAPPINGS = {
-    "TruePose_LoadPoseJSON": "Load Pose JSON (TP)",
-    "TruePose_SavePoseJSON": "Save Pose JSON (TP)",
     "TruePose_RenderPose": "Render Pose (TP)",
     "TruePose_PoseToLayout": "Pose to Layout (TP)",
     "TruePose_AlignPose": "Align Pose to Source (TP)",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..truepose_core.pose import frames_to_pose_keypoint, parse_pose_keypoint, render_frame
-from .errors import for_input, node_errors
+from ..truepose_core.pose import frames_to_pose_keypoint, render_frame
+from .pose import read_pose
 from .pose_routes import register_routes
 from .previews import save_temp_png
 from .types import POSE_KEYPOINT
@@ -64,24 +64,17 @@ class TruePose_PoseEditor:
         }
 
     def edit(self, pose_store, width, height, pose_keypoint=None, bg_image=None, reference_pose=None):
-        with node_errors("TruePose_PoseEditor"):
-            with for_input("pose_keypoint"):
-                incoming = frames_to_pose_keypoint(parse_pose_keypoint(pose_keypoint)) if pose_keypoint is not None else None
-            with for_input("reference_pose"):
-                reference = frames_to_pose_keypoint(parse_pose_keypoint(reference_pose)) if reference_pose is not None else None
-            chosen = pose_store if pose_store.strip() else (incoming or default_pose(width, height))
-            with for_input("pose_store" if pose_store.strip() else "pose_keypoint"):
-                pose = [dict(frame, canvas_width=width, canvas_height=height) for frame in frames_to_pose_keypoint(parse_pose_keypoint(chosen))]
-            frames = parse_pose_keypoint(pose)
+        def read(value, input_name):
+            return frames_to_pose_keypoint(read_pose("TruePose_PoseEditor", value, input_name, width, height))
+
+        incoming = read(pose_keypoint, "pose_keypoint") if pose_keypoint is not None else None
+        reference = read(reference_pose, "reference_pose") if reference_pose is not None else None
+        chosen = read(pose_store, "pose_store") if pose_store.strip() else (incoming or default_pose(width, height))
+        pose = [dict(frame, canvas_width=width, canvas_height=height) for frame in chosen]  # normalised: only the canvas changes
+        frames = read_pose("TruePose_PoseEditor", pose, "pose_store")
         image = torch.from_numpy(np.stack([render_frame(f, width, height) for f in frames])).float() / 255.0
         backgrounds = [] if bg_image is None else [save_temp_png(frame, "truepose_pose_bg") for frame in bg_image[:MAX_BACKGROUND_FRAMES]]
-        payload = {
-            "input": incoming,
-            "output": pose,
-            "reference": reference,
-            "backgrounds": backgrounds,
-            "edited": bool(pose_store.strip()),
-        }
+        payload = {"input": incoming, "output": pose, "reference": reference, "backgrounds": backgrounds, "edited": bool(pose_store.strip())}
         return {"ui": {POSE_KEY: [payload]}, "result": (pose, image)}
 
 

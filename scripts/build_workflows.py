@@ -39,7 +39,7 @@ def pose_transfer() -> dict:
                   parsing=["6", 0], conditioning=["2", 0], dilate_regions=False),
         "9": node("TruePose_LoadPoseJSON", "Target pose", pose_json=TARGET_POSE),
         "10": node("TruePose_RenderPose", "Render skeleton", pose_keypoint=["9", 0], width=WIDTH, height=HEIGHT, stick_scale=1.0,
-                   body=True, hands=True, face=True),
+                   body=True, hands=True, face=True, min_confidence=1.0),
         "17": node("TruePose_PoseToLayout", "Target layout from pose", pose_keypoint=["9", 0], width=WIDTH, height=HEIGHT),
         "8": node("TruePose_Apply", "Apply TruePose", model=["1", 0], source=["7", 0], **REGIONS, fusion="joint",
                   start_percent=0.0, end_percent=1.0, target_layout=["17", 0], background=0.0, uncond_reads_source=False,

@@ -53,6 +53,18 @@ test("pixel POSE_KEYPOINT (DWPose) is normalised; normalised input is kept; hidd
   assert.throws(() => normaliseFrames({ nope: 1 }), /OpenPose frames/);
 });
 
+test("each part is pixel or normalised on its own, as the Python reader decides", () => {
+  const f = frame(standing, 512, 768);
+  f.people[0].hand_left_keypoints_2d = body(Array.from({ length: 21 }, (_, k) => [100 + k, 200 + k]));  // pixels
+  const [n] = normaliseFrames([f]);
+  close(n.people[0].hand_left_keypoints_2d[0], 100 / 512);
+  assert.deepEqual(n.people[0].pose_keypoints_2d, f.people[0].pose_keypoints_2d);  // the normalised body is kept
+  const nearEdge = frame(standing.map(([x, y], k) => [k === 4 ? 1.03 : x, y]), 512, 768);  // a wrist just past the edge
+  assert.equal(isNormalised([nearEdge]), true);
+  assert.equal(isNormalised([frame(standing.map(([x, y], k) => [k === 4 ? 1.03 : x, y]), 32, 32)]), false);
+  assert.throws(() => normaliseFrames([{ people: [{ pose_keypoints_2d: body([[100, 200]]) }] }]), /canvas_width/);
+});
+
 test("hitTest finds the nearest joint within the radius, ignores deleted ones", () => {
   const view = { x: 0, y: 0, w: 100, h: 100 };
   const f = frame([[0.1, 0.1], [0.5, 0.5], [0, 0, 0]]);

@@ -34,7 +34,7 @@ def read_pose(path: Path) -> tuple[np.ndarray, tuple[int, int] | None]:
     """The first person's (18, 2) body keypoints (NaN where missing) and the (height, width) canvas they are in
     pixels of; None when the JSON gives no canvas (pixel coordinates of the image itself)."""
     try:
-        frames = parse_pose_keypoint(path.read_text(encoding="utf-8"))
+        frames = parse_pose_keypoint(path.read_bytes(), pixels_without_canvas=True)
     except FileNotFoundError:
         raise data_error(f"pose file '{path}' does not exist.", _POSE_FIX) from None
     except (OSError, UnicodeDecodeError) as e:
@@ -44,7 +44,7 @@ def read_pose(path: Path) -> tuple[np.ndarray, tuple[int, int] | None]:
     frame = frames[0]
     if not frame.people or not np.isfinite(frame.people[0].body).all(axis=1).any():
         raise data_error(f"pose file '{path}' holds no person (no visible body keypoint in its first frame).", _POSE_FIX)
-    canvas = None if (frame.width, frame.height) == (1, 1) else (frame.height, frame.width)  # 1x1: parse's "no canvas"
+    canvas = (frame.height, frame.width) if frame.canvas_given else None
     return frame.people[0].body.astype(np.float32), canvas
 
 

@@ -4,7 +4,10 @@
 reference and puts its neck on the reference's neck. `limb_lengths` also rebuilds every bone
 with the reference's length along the driving direction, walking out from the neck. Both keep
 the driving frame's canvas; the reference is first mapped onto that canvas (same height share,
-centred), so sources and poses of different resolutions work together.
+centred), so sources and poses of different resolutions work together. Points that land off the
+canvas stay where they land here; writing POSE_KEYPOINT (keypoints.frames_to_pose_keypoint) clips
+body points onto the border and drops hand / face points outside it, so the output never reads
+as pixels in another pack.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def _first_person(frame: PoseFrame, name: str) -> np.ndarray:
 
 def _onto_canvas(k: np.ndarray, src: PoseFrame, dst: PoseFrame) -> np.ndarray:
     s = dst.height / src.height
-    return k * s + np.array([(dst.width - src.width * s) / 2, 0.0], np.float32)
+    return k * s + np.array([(dst.width - src.width * s) / 2, 0.0])
 
 
 def _limb_lengths(driving: np.ndarray, reference: np.ndarray, fallback_scale: float) -> np.ndarray:
@@ -111,7 +114,7 @@ def align_frames(reference: PoseFrame, driving: list[PoseFrame], mode: str = "sc
                 points = getattr(person, field)
                 if points is not None:  # face and hands follow their anchor joint rigidly
                     shift = k[anchor] - moved[anchor] if _valid(k[anchor]) and _valid(moved[anchor]) else 0.0
-                    parts[field] = ((points - origin) * scale + target + shift).astype(np.float32)
-            people.append(Person(k.astype(np.float32), **parts))
+                    parts[field] = (points - origin) * scale + target + shift
+            people.append(Person(np.asarray(k, np.float64), **parts, scores=person.scores))
         out.append(PoseFrame(frame.width, frame.height, tuple(people)))
     return out

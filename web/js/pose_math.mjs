@@ -3,23 +3,10 @@
 // unit-tested with `node --test tests/web/`. A point with c > 0 is visible; c = 0 with x, y kept
 // is hidden (the editor can show it again); 0, 0, 0 is deleted (missing).
 
-export const KEYPOINT_NAMES = [
-  "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
-  "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
-  "right_eye", "left_eye", "right_ear", "left_ear",
-];
-// OpenPose limbs (0-based) and the 18 colours: limb i and keypoint k use colour i / k.
-export const LIMBS = [
-  [1, 2], [1, 5], [2, 3], [3, 4], [5, 6], [6, 7], [1, 8], [8, 9], [9, 10],
-  [1, 11], [11, 12], [12, 13], [1, 0], [0, 14], [14, 16], [0, 15], [15, 17],
-];
-export const COLOURS = [
-  [255, 0, 0], [255, 85, 0], [255, 170, 0], [255, 255, 0], [170, 255, 0], [85, 255, 0], [0, 255, 0],
-  [0, 255, 85], [0, 255, 170], [0, 255, 255], [0, 170, 255], [0, 85, 255], [0, 0, 255], [85, 0, 255],
-  [170, 0, 255], [255, 0, 255], [255, 0, 170], [255, 0, 85],
-];
-// Mirroring a person swaps their left and right.
-export const MIRROR = [0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16];
+// The COCO-18 tables come from the Python side (scripts/write_pose_tables.py writes pose_tables.mjs).
+import { COLOURS, KEYPOINT_NAMES, LIMBS, MIRROR } from "./pose_tables.mjs";
+
+export { COLOURS, KEYPOINT_NAMES, LIMBS, MIRROR };
 const PART_KEYS = ["pose_keypoints_2d", "face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d"];
 
 const clone = (value) => JSON.parse(JSON.stringify(value));
@@ -33,39 +20,40 @@ export function parseFrames(data) {
   return frames;
 }
 
-function visibleCoordinates(frames) {
-  const out = [];
+// Pixel vs normalised per part (body, each hand, face), as the Python reader decides it
+// (truepose_core/pose/reader.py): normalised when every present |x|, |y| <= 1, or <= 2 on a
+// canvas of 64 px or more.
+function partIsNormalised(flat, frame) {
+  let extent = 0;
+  let present = false;
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    const [x, y, c] = [flat[i], flat[i + 1], flat[i + 2]];
+    if (!(c > 0) || !Number.isFinite(x) || !Number.isFinite(y)) continue;
+    present = true;
+    extent = Math.max(extent, Math.abs(x), Math.abs(y));
+  }
+  if (!present) return true;
+  return extent <= 1 || (extent <= 2 && Math.min(frame.canvas_width || 0, frame.canvas_height || 0) >= 64);
+}
+
+export function isNormalised(frames) {
+  return frames.every((frame) => frame.people.every((person) => PART_KEYS.every((key) => partIsNormalised(person[key] ?? [], frame))));
+}
+
+// Any POSE_KEYPOINT (pixel or normalised, per part) -> a deep copy in normalised coordinates.
+export function normaliseFrames(data) {
+  const frames = clone(parseFrames(data));
   for (const frame of frames)
     for (const person of frame.people)
       for (const key of PART_KEYS) {
-        const flat = person[key] ?? [];
-        for (let i = 0; i + 2 < flat.length; i += 3) if (flat[i + 2] > 0) out.push(flat[i], flat[i + 1]);
-      }
-  return out;
-}
-
-// Normalised when every visible coordinate is within [0, 1] (the controlnet_aux convention).
-export function isNormalised(frames) {
-  return visibleCoordinates(frames).every((v) => Math.abs(v) <= 1);
-}
-
-// Any POSE_KEYPOINT (pixel or normalised) -> a deep copy in normalised coordinates.
-export function normaliseFrames(data) {
-  const frames = clone(parseFrames(data));
-  if (isNormalised(frames)) return frames;
-  for (const frame of frames) {
-    const w = frame.canvas_width || 1;
-    const h = frame.canvas_height || 1;
-    for (const person of frame.people)
-      for (const key of PART_KEYS) {
         const flat = person[key];
-        if (!flat) continue;
+        if (!flat || partIsNormalised(flat, frame)) continue;
+        if (!(frame.canvas_width > 0 && frame.canvas_height > 0)) throw new Error("pixel coordinates need the frame's canvas_width and canvas_height");
         for (let i = 0; i + 2 < flat.length; i += 3) {
-          flat[i] /= w;
-          flat[i + 1] /= h;
+          flat[i] /= frame.canvas_width;
+          flat[i + 1] /= frame.canvas_height;
         }
       }
-  }
   return frames;
 }
 
