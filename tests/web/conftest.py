@@ -22,7 +22,8 @@ from comfy_server import REPO_ROOT, ComfyServer  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 DRIVER = HERE / "browser_driver.mjs"
-SCREENSHOTS = Path(os.environ.get("TRUEPOSE_SCREENSHOTS", REPO_ROOT / "docs" / "screenshots"))
+# TRUEPOSE_SCREENSHOTS=docs/screenshots refreshes the README's images; by default they go to a temp dir.
+SCREENSHOTS = os.environ.get("TRUEPOSE_SCREENSHOTS")
 DRIVER_TIMEOUT_S = 150
 
 
@@ -64,14 +65,19 @@ def comfy_server():
     server.stop()
 
 
+def screenshots_dir(tmp_path_factory) -> Path:
+    return REPO_ROOT / SCREENSHOTS if SCREENSHOTS else tmp_path_factory.mktemp("screenshots")  # relative: to the repo
+
+
 @pytest.fixture
-def drive(browser_tools, comfy_server):
+def drive(browser_tools, comfy_server, tmp_path_factory):
     """Run one scenario of browser_driver.mjs; returns its facts (dict)."""
 
     def run(scenario: str) -> dict:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shots = screenshots_dir(tmp_path_factory)
+        shots.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
-            ["node", str(DRIVER), scenario, comfy_server.url, str(SCREENSHOTS)],
+            ["node", str(DRIVER), scenario, comfy_server.url, str(shots)],
             cwd=HERE, capture_output=True, text=True, timeout=DRIVER_TIMEOUT_S,
         )
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
