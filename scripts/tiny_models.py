@@ -151,3 +151,29 @@ def install_tiny_models(models_dir: Path) -> dict[str, Path]:
     if not (out["truepose"].exists() and out["target_unet"].exists()):
         write_truepose(out["truepose"], out["target_unet"])
     return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python scripts/tiny_models.py MODELS_DIR --comfy-root ROOT`: install_tiny_models in a process
+    of its own, so that building the weights (several GB of transient tensors) does not leave the
+    caller's heap grown for the rest of its life (the test session)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("models_dir", type=Path)
+    parser.add_argument("--comfy-root", type=Path, required=True, help="a ComfyUI tree (comfy_host.prepare_root)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(args.comfy_root))
+    import comfy.options
+
+    comfy.options.enable_args_parsing(False)
+    from comfy.cli_args import args as comfy_args
+
+    comfy_args.cpu = True
+    for kind, path in install_tiny_models(args.models_dir).items():
+        print(f"{kind}: {path}")
+
+
+if __name__ == "__main__":
+    main()

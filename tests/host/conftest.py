@@ -1,9 +1,15 @@
-"""One real ComfyUI host per test session, with the pack, tiny SD1.5-format models and inputs."""
+"""One real ComfyUI host per test session, with the pack, tiny SD1.5-format models and inputs.
 
-import json
+The host's code tree is a private copy under .host/test-root (ignored by git); the generated
+models live in a temp dir written once per session and removed after it, so a test run leaves
+nothing in the repo. TRUEPOSE_TEST_MODELS_DIR names a folder to keep them in between sessions.
+"""
+
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,13 +25,25 @@ TESTING_NODES = Path(__file__).resolve().parent / "testing_nodes"
 
 
 @pytest.fixture(scope="session")
-def host():
-    root = Path(os.environ.get("TRUEPOSE_TEST_HOST_ROOT", REPO_ROOT / ".host" / "test-root"))
-    h = ComfyHost(root, extra_custom_nodes=(TESTING_NODES,))
-    quiet_logging()
-    import tiny_models
+def models_dir():
+    kept = os.environ.get("TRUEPOSE_TEST_MODELS_DIR")
+    if kept:
+        yield Path(kept)
+        return
+    path = Path(tempfile.mkdtemp(prefix="truepose-test-models-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
-    tiny_models.install_tiny_models(h.models_dir)
+
+@pytest.fixture(scope="session")
+def host(models_dir):
+    root = Path(os.environ.get("TRUEPOSE_TEST_HOST_ROOT", REPO_ROOT / ".host" / "test-root"))
+    h = ComfyHost(root, extra_custom_nodes=(TESTING_NODES,), models_dir=models_dir)
+    quiet_logging()
+    generate = [sys.executable, str(REPO_ROOT / "scripts" / "tiny_models.py"), str(h.models_dir), "--comfy-root", str(h.root)]
+    subprocess.run(generate, check=True, stdout=subprocess.DEVNULL)  # its transient GBs die with it
     for f in (REPO_ROOT / "workflows" / "inputs").iterdir():
         shutil.copy(f, h.input_dir / f.name)
     return h
@@ -37,7 +55,8 @@ def testing():
     module = next(m for name, m in sys.modules.items() if name.endswith("testing_nodes") and hasattr(m, "CAPTURED"))
     module.CAPTURED.clear()
     module.PASSES.update(source=0, sample=0)
-    return module
+    yield module
+    module.CAPTURED.clear()  # captured MODELs would otherwise live on into the next tests
 
 
 @pytest.fixture

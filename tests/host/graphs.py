@@ -59,3 +59,9 @@ def with_inputs(prompt: dict, node_id: str, **inputs) -> dict:
     out = copy.deepcopy(prompt)
     out[node_id]["inputs"].update(inputs)
     return out
+
+
+def truepose_runtimes(patched_model) -> list:
+    """The TruePose attention runtimes (per-run caches) patched into a MODEL's attn1."""
+    replaced = patched_model.model_options["transformer_options"].get("patches_replace", {}).get("attn1", {})
+    return list({id(p.runtime): p.runtime for p in replaced.values() if hasattr(p, "runtime")}.values())
