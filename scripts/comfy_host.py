@@ -182,6 +182,18 @@ class ComfyHost:
         messages = list(getattr(self.executor, "status_messages", [])) + list(self.server.messages)
         return RunResult(self.executor.success, history.get("outputs", {}), messages)
 
+    def free_memory(self) -> None:
+        """What the frontend's "Free model and node cache" does (POST /free, main.py): unload every
+        model and drop every cached node output, so nothing the last prompts loaded stays alive."""
+        import gc
+
+        import comfy.model_management
+
+        comfy.model_management.unload_all_models()
+        self.executor.reset()
+        gc.collect()
+        comfy.model_management.soft_empty_cache()
+
     def _validate_takes_id(self) -> bool:
         import inspect
 

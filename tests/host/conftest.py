@@ -7,7 +7,6 @@ nothing in the repo. TRUEPOSE_TEST_MODELS_DIR names a folder to keep them in bet
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,10 +17,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # graphs.py
 
+import tiny_models  # noqa: E402
 from comfy_host import ComfyHost, quiet_logging  # noqa: E402
 from workflow_tools import load_api_workflow  # noqa: E402
 
 TESTING_NODES = Path(__file__).resolve().parent / "testing_nodes"
+_BOOTED: list[ComfyHost] = []  # the session's host, once a test asked for it
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +43,19 @@ def host(models_dir):
     root = Path(os.environ.get("TRUEPOSE_TEST_HOST_ROOT", REPO_ROOT / ".host" / "test-root"))
     h = ComfyHost(root, extra_custom_nodes=(TESTING_NODES,), models_dir=models_dir)
     quiet_logging()
-    generate = [sys.executable, str(REPO_ROOT / "scripts" / "tiny_models.py"), str(h.models_dir), "--comfy-root", str(h.root)]
-    subprocess.run(generate, check=True, stdout=subprocess.DEVNULL)  # its transient GBs die with it
+    tiny_models.in_subprocess(h.root, h.models_dir)  # building them takes GBs that die with that process
     for f in (REPO_ROOT / "workflows" / "inputs").iterdir():
         shutil.copy(f, h.input_dir / f.name)
+    _BOOTED.append(h)
     return h
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _free_the_host_after_each_module():
+    """No module inherits the models and node outputs another left in the host's caches."""
+    yield
+    if _BOOTED:
+        _BOOTED[0].free_memory()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import tiny_models
 import torch
 
 from repo_paths import REPO_ROOT, pack
@@ -89,11 +90,10 @@ def clip_vision(host, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def caa_setup(host):
-    import tiny_models
-
+    host.free_memory()  # the trained workflow's models: not needed here
     name = "truepose_caa_test.safetensors"
-    tiny_models.write_truepose(host.models_dir / "truepose" / name, host.models_dir / "unet" / "caa_test_unet.safetensors",
-                               caa_embed_dim=CLIP_CONFIG["projection_dim"])
+    tiny_models.in_subprocess(host.root, host.models_dir, "--truepose", str(host.models_dir / "truepose" / name),
+                              str(host.models_dir / "unet" / "caa_test_unet.safetensors"), "--caa-embed-dim", str(CLIP_CONFIG["projection_dim"]))
     model = host.nodes.UNETLoader().load_unet("caa_test_unet.safetensors", "default")[0]
     vae = host.nodes.CheckpointLoaderSimple().load_checkpoint("v1-5-pruned-emaonly-fp16.safetensors")[2]
     image = host.nodes.LoadImage().load_image("truepose_source.png")[0]
