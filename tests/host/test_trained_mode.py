@@ -95,7 +95,10 @@ def caa_setup(host):
     tiny_models.in_subprocess(host.root, host.models_dir, "--truepose", str(host.models_dir / "truepose" / name),
                               str(host.models_dir / "unet" / "caa_test_unet.safetensors"), "--caa-embed-dim", str(CLIP_CONFIG["projection_dim"]))
     model = host.nodes.UNETLoader().load_unet("caa_test_unet.safetensors", "default")[0]
-    vae = host.nodes.CheckpointLoaderSimple().load_checkpoint("v1-5-pruned-emaonly-fp16.safetensors")[2]
+    import comfy.sd
+
+    checkpoint_path = host.folder_paths.get_full_path_or_raise("checkpoints", "v1-5-pruned-emaonly-fp16.safetensors")
+    vae = comfy.sd.load_checkpoint_guess_config(checkpoint_path, output_clip=False, output_model=False)[2]  # its VAE only
     image = host.nodes.LoadImage().load_image("truepose_source.png")[0]
     palette = host.nodes.LoadImage().load_image("truepose_source_parsing.png")[0]
     parsing = pack("parsing").TruePose_ParsingFromImage().convert(palette, "lip")[0]
