@@ -13,8 +13,15 @@ setup:
 setup-web:
 	bash scripts/setup_web_tests.sh
 
+# Three pytest processes, one after the other: core, host (an in-process ComfyUI) and web (a
+# ComfyUI server and a browser). Each gives its memory back before the next starts, so the peak
+# is the largest group's, not their sum. Every group runs; the target fails if any did.
+TEST_GROUPS := core host web
+
 test: setup setup-web
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	@status=0; for group in $(TEST_GROUPS); do \
+	  echo "== tests/$$group"; $(PY) -m pytest tests/$$group $(PYTEST_ARGS) || status=1; \
+	done; exit $$status
 
 test-core: setup
 	$(PY) -m pytest tests/core $(PYTEST_ARGS)

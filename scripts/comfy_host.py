@@ -58,6 +58,16 @@ def prepare_root(root: Path, extra_custom_nodes: tuple[Path, ...] = ()) -> Path:
     return root
 
 
+def use_models_dir(folder_paths, models_dir: Path) -> None:
+    """Move every model folder that ComfyUI keeps under <root>/models to `models_dir`."""
+    old, new = folder_paths.models_dir, str(Path(models_dir).resolve())
+    Path(new).mkdir(parents=True, exist_ok=True)
+    for paths, _extensions in folder_paths.folder_names_and_paths.values():
+        paths[:] = [new + p[len(old):] if p == old or p.startswith(old + os.sep) else p for p in paths]
+    folder_paths.models_dir = new
+    folder_paths.filename_list_cache.clear()
+
+
 class _ServerStub:
     """The part of server.PromptServer that PromptExecutor and progress reporting use."""
 
@@ -89,9 +99,13 @@ class RunResult:
 class ComfyHost:
     """One booted ComfyUI per process (ComfyUI keeps global state)."""
 
-    def __init__(self, root: Path, extra_custom_nodes: tuple[Path, ...] = (), cpu: bool = True) -> None:
+    def __init__(
+        self, root: Path, extra_custom_nodes: tuple[Path, ...] = (), cpu: bool = True, models_dir: Path | None = None
+    ) -> None:
+        """`models_dir`: where every model folder lives instead of <root>/models (e.g. a temp dir)."""
         self.root = prepare_root(Path(root), extra_custom_nodes)
         self.cpu = cpu
+        self._models_dir = Path(models_dir) if models_dir is not None else None
         self._boot()
 
     def _boot(self) -> None:
@@ -110,6 +124,8 @@ class ComfyHost:
         import folder_paths
         import nodes
 
+        if self._models_dir is not None:
+            use_models_dir(folder_paths, self._models_dir)  # before the custom nodes register their folders
         folder_paths.set_output_directory(str(self.root / "output"))
         folder_paths.set_input_directory(str(self.root / "input"))
         folder_paths.set_temp_directory(str(self.root / "temp"))
@@ -169,10 +185,35 @@ class ComfyHost:
         messages = list(getattr(self.executor, "status_messages", [])) + list(self.server.messages)
         return RunResult(self.executor.success, history.get("outputs", {}), messages)
 
+    def free_memory(self) -> None:
+        """What the frontend's "Free model and node cache" does (POST /free, main.py): unload every
+        model and drop every cached node output, so nothing the last prompts loaded stays alive."""
+        import gc
+
+        import comfy.model_management
+
+        comfy.model_management.unload_all_models()
+        self.executor.reset()
+        gc.collect()
+        comfy.model_management.soft_empty_cache()
+        _malloc_trim()
+
     def _validate_takes_id(self) -> bool:
         import inspect
 
         return len(inspect.signature(self.execution.validate_prompt).parameters) >= 2
+
+
+def _malloc_trim() -> None:
+    """Give glibc's free heap pages back to the OS: model weights are many tensors below its mmap
+    threshold, whose pages a plain free keeps in the process (RSS stays at its peak)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is not None:
+        trim(0)
 
 
 class PromptInvalid(Exception):

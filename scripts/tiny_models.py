@@ -150,3 +150,44 @@ def install_tiny_models(models_dir: Path) -> dict[str, Path]:
     if not (out["truepose"].exists() and out["target_unet"].exists()):
         write_truepose(out["truepose"], out["target_unet"])
     return out
+
+
+def in_subprocess(comfy_root: Path, models_dir: Path, *args: str) -> None:
+    """`main` in a fresh interpreter: the GBs of transient tensors that building the weights takes
+    are given back when it exits, instead of growing the caller's heap for the rest of its life."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, str(Path(__file__).resolve()), str(models_dir), "--comfy-root", str(comfy_root), *args]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python scripts/tiny_models.py MODELS_DIR --comfy-root ROOT [--truepose CKPT UNET]`:
+    install_tiny_models (or one write_truepose) without a booted host."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("models_dir", type=Path)
+    parser.add_argument("--comfy-root", type=Path, required=True, help="a ComfyUI tree (comfy_host.prepare_root)")
+    parser.add_argument("--truepose", type=Path, nargs=2, metavar=("CHECKPOINT", "TARGET_UNET"),
+                        help="write only a TruePose export (write_truepose) to these two paths")
+    parser.add_argument("--caa-embed-dim", type=int, default=0, help="with --truepose: CAA weights for CLIP embeddings this wide")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(args.comfy_root))
+    import comfy.options
+
+    comfy.options.enable_args_parsing(False)
+    from comfy.cli_args import args as comfy_args
+
+    comfy_args.cpu = True
+    if args.truepose:
+        write_truepose(*args.truepose, caa_embed_dim=args.caa_embed_dim)
+        return
+    for kind, path in install_tiny_models(args.models_dir).items():
+        print(f"{kind}: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -124,6 +124,46 @@ def test_routing_gives_tokens_outside_the_target_region_nothing(fusion):
     assert [r for r, _ in seen] == ["upper"] and set(seen[0][1].tolist()) == set(torch.nonzero(routed).flatten().tolist())
 
 
+ROUTED_FACE = (4, 5, 10, 11)  # target layout: face top-right 2x2 (the source has it top-left)
+ROUTED_UPPER = (15, 16, 17, 21, 22, 23)  # target upper clothes: bottom-right 2x3
+ROUTED_HAIR = (8,)  # a region the source does not have: reads nothing
+
+
+def two_region_layout() -> ParsingMap:
+    layout = torch.zeros(1, 4, 6, dtype=torch.uint8)
+    for idx, label in ((ROUTED_FACE, 13), (ROUTED_UPPER, 5), (ROUTED_HAIR, 2)):
+        for i in idx:
+            layout[0, i // 6, i % 6] = label
+    return ParsingMap(layout)
+
+
+@pytest.mark.parametrize("fusion", ["joint", "gated"])
+def test_each_routed_token_reads_its_own_region_only(fusion):
+    """Two regions on, at other places than in the source: token by token, a target token in layout
+    region r equals attention over (its own keys and) source region r alone, with r's weight."""
+    bank, tokens = make_bank()
+    strengths = {"face": 1.5, "upper": 0.7}
+    rt = make_runtime(bank, two_region_layout(), fusion=fusion, strengths=strengths)
+    q, k, v = qkv()
+    out = rt(q, k, v, AttentionCall(BLOCK, HEADS, GRID), plain_self_attention(HEADS))
+    base = reference_attention(q, k, v, HEADS)
+    own = {t: ("face", FACE_IDX) for t in ROUTED_FACE} | {t: ("upper", UPPER_IDX) for t in ROUTED_UPPER}
+    for t in range(N):
+        q_t = q[:, t : t + 1]
+        if t not in own:
+            assert torch.equal(out[:, t], base[:, t]), f"token {t} is in no routed region but read the source"
+            continue
+        name, source_idx = own[t]
+        region = tokens[0, source_idx][None]
+        w = strengths[name]
+        if fusion == "joint":
+            weights = torch.cat([torch.ones(N), torch.full((len(source_idx),), w)])
+            expected = reference_attention(q_t, torch.cat([k, 0.5 * region], 1), torch.cat([v, 2.0 * region], 1), HEADS, weights)
+        else:
+            expected = base[:, t : t + 1] + w * reference_attention(q_t, 0.5 * region, 2.0 * region, HEADS)
+        torch.testing.assert_close(out[:, t : t + 1], expected, rtol=1e-5, atol=1e-5, msg=lambda m: f"token {t} ({name}): {m}")
+
+
 def test_uncond_rows_read_nothing_by_default():
     bank, _ = make_bank()
     q, k, v = qkv(batch=2)

@@ -1,8 +1,14 @@
-"""One real ComfyUI host per test session, with the pack, tiny SD1.5-format models and inputs."""
+"""One real ComfyUI host per test session, with the pack, tiny SD1.5-format models and inputs.
+
+The host's code tree is a private copy under .host/test-root (ignored by git); the generated
+models live in a temp dir written once per session and removed after it, so a test run leaves
+nothing in the repo. TRUEPOSE_TEST_MODELS_DIR names a folder to keep them in between sessions.
+"""
 
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,23 +17,45 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # graphs.py
 
+import tiny_models  # noqa: E402
 from comfy_host import ComfyHost, quiet_logging  # noqa: E402
 from workflow_tools import load_api_workflow  # noqa: E402
 
 TESTING_NODES = Path(__file__).resolve().parent / "testing_nodes"
+_BOOTED: list[ComfyHost] = []  # the session's host, once a test asked for it
 
 
 @pytest.fixture(scope="session")
-def host():
-    root = Path(os.environ.get("TRUEPOSE_TEST_HOST_ROOT", REPO_ROOT / ".host" / "test-root"))
-    h = ComfyHost(root, extra_custom_nodes=(TESTING_NODES,))
-    quiet_logging()
-    import tiny_models
+def models_dir():
+    kept = os.environ.get("TRUEPOSE_TEST_MODELS_DIR")
+    if kept:
+        yield Path(kept)
+        return
+    path = Path(tempfile.mkdtemp(prefix="truepose-test-models-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
-    tiny_models.install_tiny_models(h.models_dir)
+
+@pytest.fixture(scope="session")
+def host(models_dir):
+    root = Path(os.environ.get("TRUEPOSE_TEST_HOST_ROOT", REPO_ROOT / ".host" / "test-root"))
+    h = ComfyHost(root, extra_custom_nodes=(TESTING_NODES,), models_dir=models_dir)
+    quiet_logging()
+    tiny_models.in_subprocess(h.root, h.models_dir)  # building them takes GBs that die with that process
     for f in (REPO_ROOT / "workflows" / "inputs").iterdir():
         shutil.copy(f, h.input_dir / f.name)
+    _BOOTED.append(h)
     return h
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _free_the_host_after_each_module():
+    """No module inherits the models and node outputs another left in the host's caches."""
+    yield
+    if _BOOTED:
+        _BOOTED[0].free_memory()
 
 
 @pytest.fixture
@@ -36,7 +64,8 @@ def testing():
     module = next(m for name, m in sys.modules.items() if name.endswith("testing_nodes") and hasattr(m, "CAPTURED"))
     module.CAPTURED.clear()
     module.PASSES.update(source=0, sample=0)
-    return module
+    yield module
+    module.CAPTURED.clear()  # captured MODELs would otherwise live on into the next tests
 
 
 @pytest.fixture

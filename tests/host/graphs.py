@@ -59,3 +59,11 @@ def with_inputs(prompt: dict, node_id: str, **inputs) -> dict:
     out = copy.deepcopy(prompt)
     out[node_id]["inputs"].update(inputs)
     return out
+
+
+def truepose_runtimes(patched_model) -> list:
+    """The TruePose attention runtimes (per-run caches) registered on a MODEL (attn1 and attn2)."""
+    from repo_paths import pack
+
+    installed = pack("patch_chain").installed_truepose(patched_model)
+    return [p.runtime for p in installed.patches if hasattr(p, "runtime")] if installed else []

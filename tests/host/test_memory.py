@@ -3,8 +3,7 @@
 import gc
 import os
 
-from graphs import pose_transfer, with_inputs
-from repo_paths import pack
+from graphs import pose_transfer, truepose_runtimes, with_inputs
 
 RUNS = 100
 SETTLED_AFTER = 20
@@ -15,11 +14,6 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         resident_pages = int(f.read().split()[1])
     return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def truepose_runtimes(patched_model) -> list:
-    installed = pack("patch_chain").installed_truepose(patched_model)
-    return [p.runtime for p in installed.patches if hasattr(p, "runtime")] if installed else []
 
 
 def test_repeated_runs_keep_memory_flat_and_release_the_caches(host, testing):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from graphs import pose_transfer
+from graphs import pose_transfer, truepose_runtimes
 from repo_paths import pack
 
 
@@ -66,6 +66,25 @@ def test_nothing_leaks_after_an_error_or_interrupt_inside_sampling(host, testing
     assert not result.success or mode == "interrupt"
     assert result.error is not None and result.error["event"] == event
     assert torch.equal(sample(host, testing, pose_transfer(truepose=False)), baseline)
+
+
+@pytest.mark.parametrize("mode", ["error", "interrupt"])
+def test_caches_are_released_after_an_error_or_interrupt_inside_sampling(host, testing, mode):
+    """The first model call fills TruePose's per-run caches; the second raises. Afterwards the
+    caches must be empty, as after a successful run (test_memory)."""
+    entries_mid_run = []
+    models = []
+
+    def look(model):
+        models.append(model)
+        entries_mid_run.append(sum(rt.cached_entries for rt in truepose_runtimes(model)))
+
+    testing.CAPTURED["at_sabotage"] = look
+    result = host.run(pose_transfer(sabotage=mode, text=f"cache check after {mode}"))
+    assert result.error is not None and result.error["event"] in ("execution_error", "execution_interrupted")
+    assert entries_mid_run and entries_mid_run[0] > 0, "the caches were never filled: the check below could not fail"
+    runtimes = truepose_runtimes(models[0])
+    assert runtimes and all(rt.cached_entries == 0 for rt in runtimes), f"caches kept after the {mode}"
 
 
 def test_sourcenet_runs_once_per_sampling_run(host, testing):

@@ -3,11 +3,14 @@ guider (input_block_patch), CAA through ComfyUI's CLIP_VISION (attn2), and their
 
 import copy
 import json
+import subprocess
+import sys
 
 import pytest
+import tiny_models
 import torch
 
-from repo_paths import pack
+from repo_paths import REPO_ROOT, pack
 from workflow_tools import find_nodes, load_api_workflow
 
 STEPS = 2
@@ -87,13 +90,15 @@ def clip_vision(host, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def caa_setup(host):
-    import tiny_models
-
+    host.free_memory()  # the trained workflow's models: not needed here
     name = "truepose_caa_test.safetensors"
-    tiny_models.write_truepose(host.models_dir / "truepose" / name, host.models_dir / "unet" / "caa_test_unet.safetensors",
-                               caa_embed_dim=CLIP_CONFIG["projection_dim"])
+    tiny_models.in_subprocess(host.root, host.models_dir, "--truepose", str(host.models_dir / "truepose" / name),
+                              str(host.models_dir / "unet" / "caa_test_unet.safetensors"), "--caa-embed-dim", str(CLIP_CONFIG["projection_dim"]))
     model = host.nodes.UNETLoader().load_unet("caa_test_unet.safetensors", "default")[0]
-    vae = host.nodes.CheckpointLoaderSimple().load_checkpoint("v1-5-pruned-emaonly-fp16.safetensors")[2]
+    import comfy.sd
+
+    checkpoint_path = host.folder_paths.get_full_path_or_raise("checkpoints", "v1-5-pruned-emaonly-fp16.safetensors")
+    vae = comfy.sd.load_checkpoint_guess_config(checkpoint_path, output_clip=False, output_model=False)[2]  # its VAE only
     image = host.nodes.LoadImage().load_image("truepose_source.png")[0]
     palette = host.nodes.LoadImage().load_image("truepose_source_parsing.png")[0]
     parsing = pack("parsing").TruePose_ParsingFromImage().convert(palette, "lip")[0]
@@ -129,25 +134,31 @@ def test_caa_region_tokens_from_comfyui_clip_vision_reach_cross_attention(host, 
 
 def test_a_checkpoint_exported_by_training_drives_the_trained_workflow(host, testing, tmp_path):
     """`python -m truepose_core.train` (2 steps, SD1.5-width UNet, a small diffusers VAE) -> export ->
-    models/truepose + models/unet -> the shipped trained workflow runs on it."""
+    models/truepose + models/unet -> the shipped trained workflow runs on it. The training runs in a
+    process of its own, as users run it: its optimizer state never grows the test session's heap."""
     from diffusers import AutoencoderKL
     from safetensors.torch import load_file
 
-    from truepose_core.train.config import TrainConfig
-    from truepose_core.train.loop import train
+    from truepose_core.train.export import CHECKPOINT_NAME, TARGET_UNET_NAME
 
     vae_dir = tmp_path / "vae"
     AutoencoderKL(
         block_out_channels=(8, 8, 8, 8), down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
         layers_per_block=1, latent_channels=4, norm_num_groups=4, sample_size=64,
     ).save_pretrained(vae_dir)
-    config = TrainConfig(
-        out_dir=str(tmp_path / "run"), steps=2, batch_size=2, dataset_length=4, image_size=64, vae=str(vae_dir), lr=1e-3,
-        base="sd15-tiny-test", model_channels=320, channel_mult=(1, 2), num_res_blocks=1, num_heads=8, context_dim=768, log_every=1,
-    )
-    result = train(config)
-    (host.models_dir / "truepose" / "trained_test.safetensors").write_bytes(result.checkpoint.read_bytes())
-    (host.models_dir / "unet" / "trained_test_unet.safetensors").write_bytes(result.target_unet.read_bytes())
+    run_dir = tmp_path / "run"
+    config = {
+        "out_dir": str(run_dir), "steps": 2, "batch_size": 2, "dataset_length": 4, "image_size": 64, "vae": str(vae_dir), "lr": 1e-3,
+        "base": "sd15-tiny-test", "model_channels": 320, "channel_mult": [1, 1], "num_res_blocks": 1, "num_heads": 8,
+        "context_dim": 768, "log_every": 1,
+    }
+    (tmp_path / "train.json").write_text(json.dumps(config))
+    done = subprocess.run([sys.executable, "-m", "truepose_core.train", "--config", str(tmp_path / "train.json")],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    checkpoint, target_unet = run_dir / CHECKPOINT_NAME, run_dir / TARGET_UNET_NAME
+    (host.models_dir / "truepose" / "trained_test.safetensors").write_bytes(checkpoint.read_bytes())
+    (host.models_dir / "unet" / "trained_test_unet.safetensors").write_bytes(target_unet.read_bytes())
 
     prompt = trained_prompt(seed=11)
     prompt["40"]["inputs"]["unet_name"] = "trained_test_unet.safetensors"
@@ -157,7 +168,7 @@ def test_a_checkpoint_exported_by_training_drives_the_trained_workflow(host, tes
     assert torch.isfinite(latent).all()
     loaded = testing.CAPTURED["truepose_model"]
     assert loaded.meta.base == "sd15-tiny-test" and any(abs(g) > 0 for g in loaded.gate_values().values())
-    exported = load_file(str(result.target_unet))
+    exported = load_file(str(target_unet))
     name = "input_blocks.1.1.transformer_blocks.0.attn1.to_q.weight"
     in_host = testing.CAPTURED["target_unet"].model.state_dict()["diffusion_model." + name]
     torch.testing.assert_close(in_host.float(), exported[name].float())

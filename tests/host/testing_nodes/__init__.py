@@ -77,6 +77,8 @@ class TruePoseTest_Sabotage:
         def wrapper(apply_model, args):
             calls["n"] += 1
             if calls["n"] >= at_call:
+                if "at_sabotage" in CAPTURED:  # lets a test look at the MODEL's state mid-run
+                    CAPTURED["at_sabotage"](patched)
                 if mode == "interrupt":
                     raise comfy.model_management.InterruptProcessingException()
                 raise RuntimeError("sabotaged sampling step")
