@@ -15,6 +15,7 @@ from ..truepose_core.models.checkpoint import TruePoseCheckpoint
 from ..truepose_core.models.pose_guider import PoseGuider
 from .attention_patch import AttentionPatch
 from .errors import input_error
+from .model_family import check_model_family
 from .sourcenet import SOURCE_PASS_FLAG
 from .unet_blocks import attn2_modules
 
@@ -122,6 +123,7 @@ def caa_patch(model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank,
 def install_trained_mode(patched, model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank, pose_image,
                          caa_strengths: dict[str, float], uncond_reads_source: bool) -> list:
     """Adds the pose guider and CAA patches to `patched` (already a clone). -> what to release after a run."""
+    check_model_family(model_patcher, checkpoint)
     installed: list = []
     if pose_image is not None:
         patch = pose_guider_patch(checkpoint, pose_image)
