@@ -21,8 +21,9 @@ import torch
 
 from tiny_models import _init_, _save, _zero_out_layers, sd15_vae_state_dict
 
-SDXL_CHECKPOINT_NAME = "sdxl_tiny_vega_fp16.safetensors"
-SDXL_CONTROLNET_NAME = "controlnet_openpose_sdxl_tiny_fp16.safetensors"
+# Named like the files the SDXL workflow expects (as the SD1.5 stand-ins are): tests run it unchanged.
+SDXL_CHECKPOINT_NAME = "sd_xl_base_1.0.safetensors"
+SDXL_CONTROLNET_NAME = "xinsir_controlnet_openpose_sdxl_1.0.safetensors"
 SDXL_LORA_NAME = "sdxl_tiny_lora.safetensors"
 
 TINY_SDXL_UNET = {

@@ -10,10 +10,10 @@ import torch
 from graphs import pose_transfer
 from repo_paths import pack
 from sdxl_models import sdxl_models_fixture  # noqa: F401  (the session fixture `sdxl_models`)
+from tiny_sdxl_models import SDXL_CHECKPOINT_NAME, SDXL_CONTROLNET_NAME, SDXL_LORA_NAME
+from workflow_tools import find_nodes, load_api_workflow
 
-CHECKPOINT = "sdxl_tiny_vega_fp16.safetensors"
-CONTROLNET = "controlnet_openpose_sdxl_tiny_fp16.safetensors"
-LORA = "sdxl_tiny_lora.safetensors"
+CHECKPOINT, CONTROLNET, LORA = SDXL_CHECKPOINT_NAME, SDXL_CONTROLNET_NAME, SDXL_LORA_NAME
 WIDTH, HEIGHT = 64, 96  # latent 8x12: token grids 8x12 and 4x6
 BUCKET = (96, 144)  # an 832x1216-like portrait bucket (2:3), latent 12x18: grids 12x18 and 6x9
 
@@ -162,3 +162,18 @@ def test_sdxl_conditioning_of_another_width_is_refused_by_name(host, sdxl):
     with pytest.raises(Exception, match="TruePose_EncodeSource.*conditioning.*768.*2048"):
         pack("source").TruePose_EncodeSource().encode(model, vae, image, parsing, conditioning=sd15_like)
 
+
+
+def test_the_shipped_sdxl_workflow_runs_both_passes(host, sdxl_models):
+    """workflows/truepose_sdxl_pose_transfer.json as shipped, at a CPU-sized latent and 2 steps."""
+    prompt = copy.deepcopy(load_api_workflow("truepose_sdxl_pose_transfer"))
+    for class_type in ("EmptyLatentImage", "TruePose_RenderPose", "TruePose_PoseToLayout"):
+        for nid in find_nodes(prompt, class_type):
+            prompt[nid]["inputs"].update(width=WIDTH, height=HEIGHT)
+    for nid in find_nodes(prompt, "KSampler"):
+        prompt[nid]["inputs"]["steps"] = 2
+    before = set((host.root / "output").rglob("*.png"))
+    result = host.run(prompt)
+    assert result.success, result.error
+    saved = {p.name for p in set((host.root / "output").rglob("*.png")) - before}
+    assert any(n.startswith("sdxl_base_") for n in saved) and any(n.startswith("sdxl_upscaled_") for n in saved)
