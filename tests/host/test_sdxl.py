@@ -36,19 +36,31 @@ def capture(prompt: dict, node_id: str, name: str, slot: int = 0) -> dict:
     return prompt
 
 
-@pytest.fixture(scope="module")
-def sdxl(host, sdxl_models):
-    """The stock loaders' outputs, loaded once."""
-    model, clip, vae = host.nodes.CheckpointLoaderSimple().load_checkpoint(CHECKPOINT)[:3]
-    return model, clip, vae
-
-
-@pytest.fixture(scope="module")
-def baseline(host, sdxl_models):
+def testing_nodes():
     import sys
 
-    testing = next(m for n, m in sys.modules.items() if n.endswith("testing_nodes") and hasattr(m, "CAPTURED"))
-    return sample(host, testing, sdxl_graph(truepose=False))
+    return next(m for n, m in sys.modules.items() if n.endswith("testing_nodes") and hasattr(m, "CAPTURED"))
+
+
+@pytest.fixture(scope="module")
+def sdxl(host, sdxl_models):
+    """The stock loader's MODEL, CLIP and VAE, taken from a prompt: the same objects the executor
+    caches for every later prompt of this file (one copy of the weights in memory, not two)."""
+    graph = sdxl_graph()
+    prompt = {nid: graph[nid] for nid in ("1", "2", "11")}  # the prompt too: CLIP-G encodes are slow on CPU
+    for slot, name in enumerate(("model", "clip", "vae")):
+        capture(prompt, "1", name, slot)
+    capture(prompt, "2", "positive")
+    capture(prompt, "11", "control")
+    result = host.run(prompt)
+    assert result.success, result.error
+    captured = testing_nodes().CAPTURED
+    return captured["model"], captured["positive"], captured["vae"], captured["control"]
+
+
+@pytest.fixture(scope="module")
+def baseline(host, sdxl):
+    return sample(host, testing_nodes(), sdxl_graph(truepose=False))
 
 
 def source_inputs(host):
@@ -61,24 +73,22 @@ def test_the_stock_loaders_see_an_sdxl_family_model(host, sdxl):
     import comfy.model_base
     import comfy.supported_models
 
-    model, clip, _ = sdxl
+    model, positive, _, control = sdxl
     assert isinstance(model.model, comfy.model_base.SDXL)
     assert isinstance(model.model.model_config, comfy.supported_models.SDXL)  # Segmind Vega, an SDXL subclass
     assert model.model.adm_channels == 2816
-    (cond, extra), = host.nodes.CLIPTextEncode().encode(clip, "a person")[0]
+    (cond, extra), = positive
     assert cond.shape[-1] == 2048 and extra["pooled_output"].shape == (1, 1280)  # CLIP-L 768 + CLIP-G 1280
-    control = host.nodes.ControlNetLoader().load_controlnet(CONTROLNET)[0]
     assert control.control_model.label_emb[0][0].in_features == 2816
 
 
 def test_every_transformer_index_is_recorded_and_patched(host, sdxl):
-    model, clip, vae = sdxl
+    model, cond, vae, _ = sdxl
     blocks = set(pack("unet_blocks").attn1_modules(model, "test"))
     assert {("input", 6, 1), ("input", 8, 1), ("output", 2, 1)} <= blocks  # SDXL's multi-transformer blocks
     image, parsing = source_inputs(host)
     encode = pack("source").TruePose_EncodeSource().encode
     without = encode(model, vae, image, parsing)[0]  # no conditioning: zero prompt + zero pooled output
-    cond = host.nodes.CLIPTextEncode().encode(clip, "a person")[0]
     with_cond = encode(model, vae, image, parsing, conditioning=cond)[0]
     assert set(without.blocks) == set(with_cond.blocks) == blocks
     block = ("input", 8, 1)
@@ -125,14 +135,11 @@ def test_truepose_composes_with_lora_freeu_and_an_upscale_pass(host, testing, ba
     then a latent upscale and a second KSampler pass on the same patched MODEL."""
     def with_lora(prompt: dict) -> dict:
         prompt = copy.deepcopy(prompt)
-        prompt["40"] = {"class_type": "LoraLoader", "inputs": {
-            "model": ["1", 0], "clip": ["1", 1], "lora_name": LORA, "strength_model": 1.0, "strength_clip": 1.0}}
+        prompt["40"] = {"class_type": "LoraLoaderModelOnly", "inputs": {"model": ["1", 0], "lora_name": LORA, "strength_model": 1.0}}
         for node in prompt.values():
             for name, value in node["inputs"].items():
-                if value == ["1", 0] and node["class_type"] != "LoraLoader":
+                if value == ["1", 0] and node["class_type"] != "LoraLoaderModelOnly":
                     node["inputs"][name] = ["40", 0]
-                if value == ["1", 1] and node["class_type"] != "LoraLoader":
-                    node["inputs"][name] = ["40", 1]
         return prompt
 
     lora_plain = sample(host, testing, with_lora(sdxl_graph(truepose=False)))
@@ -155,16 +162,20 @@ def test_truepose_composes_with_lora_freeu_and_an_upscale_pass(host, testing, ba
     assert not torch.equal(sample(host, testing, without_freeu), upscaled)  # FreeU's output_block_patch took part
 
 
-def test_sdxl_conditioning_of_another_width_is_refused_by_name(host, sdxl):
-    model, _, vae = sdxl
+def test_sd15_inputs_on_the_sdxl_model_are_refused_by_name(host, sdxl):
+    model, _, vae, _ = sdxl
     image, parsing = source_inputs(host)
-    sd15_like = [[torch.zeros(1, 77, 768), {}]]
-    with pytest.raises(Exception, match="TruePose_EncodeSource.*conditioning.*768.*2048"):
-        pack("source").TruePose_EncodeSource().encode(model, vae, image, parsing, conditioning=sd15_like)
+    encode = pack("source").TruePose_EncodeSource().encode
+    sd15_prompt = [[torch.zeros(1, 77, 768), {}]]
+    with pytest.raises(ValueError, match="TruePose_EncodeSource.*conditioning.*768 wide.*takes 2048"):
+        encode(model, vae, image, parsing, conditioning=sd15_prompt)
+    sd15_checkpoint = pack("model_loader").TruePose_ModelLoader().load("truepose_sd15.safetensors")[0]
+    with pytest.raises(ValueError, match="TruePose_EncodeSource.*truepose_model.*trained on an SD15 base.*MODEL is SDXL"):
+        encode(model, vae, image, parsing, truepose_model=sd15_checkpoint)
 
 
 
-def test_the_shipped_sdxl_workflow_runs_both_passes(host, sdxl_models):
+def test_the_shipped_sdxl_workflow_runs_both_passes(host, sdxl):
     """workflows/truepose_sdxl_pose_transfer.json as shipped, at a CPU-sized latent and 2 steps."""
     prompt = copy.deepcopy(load_api_workflow("truepose_sdxl_pose_transfer"))
     for class_type in ("EmptyLatentImage", "TruePose_RenderPose", "TruePose_PoseToLayout"):
@@ -172,6 +183,9 @@ def test_the_shipped_sdxl_workflow_runs_both_passes(host, sdxl_models):
             prompt[nid]["inputs"].update(width=WIDTH, height=HEIGHT)
     for nid in find_nodes(prompt, "KSampler"):
         prompt[nid]["inputs"]["steps"] = 2
+    graph = sdxl_graph()  # the same prompts: the executor reuses their (CPU-costly) CLIP-G encodes
+    for nid in ("2", "3"):
+        prompt[nid]["inputs"]["text"] = graph[nid]["inputs"]["text"]
     before = set((host.root / "output").rglob("*.png"))
     result = host.run(prompt)
     assert result.success, result.error
