@@ -10,6 +10,7 @@ from ..truepose_core.attention import BankRecorder, SourceBank
 from ..truepose_core.models.checkpoint import TruePoseCheckpoint
 from ..truepose_core.parsing import ParsingMap
 from .errors import input_error
+from .model_family import check_model_family
 from .progress import frame_progress
 from .unet_blocks import attn1_modules, token_grid
 
@@ -71,19 +72,27 @@ def _is_truepose(patch) -> bool:
 
 
 def _model_conds(base_model, conditioning, latent: torch.Tensor, device) -> dict:
+    """The model's conds for one SourceNet pass, as ComfyUI's sampler builds them (its
+    encode_model_conds): the conditioning's own size entries win, else the latent's size."""
+    context_dim = base_model.model_config.unet_config.get("context_dim") or 768
     if conditioning:
         cond, extra = conditioning[0][0], dict(conditioning[0][1])
+        if cond.shape[-1] != context_dim:
+            raise input_error(
+                NODE, "conditioning", f"the prompt embedding is {cond.shape[-1]} wide, this MODEL's cross-attention takes {context_dim}.",
+                "encode the prompt with the CLIP of this same checkpoint (e.g. not an SD1.5 CLIP on an SDXL model).",
+            )
     else:
-        context_dim = base_model.model_config.unet_config.get("context_dim") or 768
         cond, extra = torch.zeros(1, 77, context_dim), {}
     params = dict(extra)
-    params.update(
-        cross_attn=cond, device=device, noise=latent, prompt_type="positive",
-        width=latent.shape[-1] * 8, height=latent.shape[-2] * 8,
-    )
+    params.setdefault("width", latent.shape[-1] * 8)
+    params.setdefault("height", latent.shape[-2] * 8)
+    params.update(cross_attn=cond, device=device, noise=latent, prompt_type="positive")
     try:
+        if "pooled_output" not in params and getattr(base_model, "adm_channels", 0):
+            params["pooled_output"] = empty_pooled_output(base_model, params)
         conds = base_model.extra_conds(**params)
-    except Exception as e:  # e.g. SDXL without pooled output
+    except Exception as e:
         raise input_error(
             NODE, "conditioning", f"the SourceNet could not be conditioned ({e}).",
             "connect the positive CONDITIONING you sample with.",
@@ -91,9 +100,19 @@ def _model_conds(base_model, conditioning, latent: torch.Tensor, device) -> dict
     return {name: c.process_cond(batch_size=1, device=device, area=None).cond for name, c in conds.items()}
 
 
+def empty_pooled_output(base_model, params: dict) -> torch.Tensor:
+    """A zero pooled text embedding (what ComfyUI's ConditioningZeroOut leaves) of the width the
+    model's adm input expects: adm_in_channels minus what its encode_adm adds itself (SDXL: six
+    256-wide size embeddings), measured by encoding an empty pooled output."""
+    adm = base_model.encode_adm(**{**params, "pooled_output": torch.zeros(1, 0)})
+    width = base_model.adm_channels - (adm.shape[-1] if adm is not None else 0)
+    return torch.zeros(1, max(width, 0))
+
+
 def with_source_weights(model_patcher, checkpoint: TruePoseCheckpoint):
     """A clone of MODEL whose UNet weights are the checkpoint's SourceNet (patches that replace
     each weight: strength_model 0, the new tensor as a "diff"). The caller's MODEL is untouched."""
+    check_model_family(model_patcher, checkpoint)
     model_sd = model_patcher.model.state_dict()
     patches, misfits = {}, []
     for name, tensor in checkpoint.source_unet.items():

@@ -16,6 +16,7 @@ from ..truepose_core.models.pose_guider import PoseGuider
 from ..truepose_core.validation import check_pose_image_against_latent
 from .attention_patch import AttentionPatch
 from .errors import input_error, node_errors
+from .model_family import check_model_family
 from .patch_chain import TruePosePatches
 from .sourcenet import SOURCE_PASS_FLAG
 from .unet_blocks import attn2_modules
@@ -116,6 +117,7 @@ def caa_patch(model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank,
 def add_trained_mode(patches: TruePosePatches, model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank, pose_image,
                      caa_strengths: dict[str, float], uncond_reads_source: bool) -> None:
     """Adds the pose guider (input_block_patch) and CAA (attn2 replaces) to `patches`."""
+    check_model_family(model_patcher, checkpoint)
     if pose_image is not None:
         patches.input_block.append(pose_guider_patch(checkpoint, pose_image))
     if checkpoint.meta.caa and any(s > 0 for s in caa_strengths.values()):

@@ -18,6 +18,9 @@ CONTROLNET = "control_v11p_sd15_openpose_fp16.safetensors"
 TRUEPOSE_MODEL = "truepose.safetensors"
 TARGET_UNET = "target_unet.safetensors"
 WIDTH, HEIGHT = 256, 352
+SDXL_CHECKPOINT = "sd_xl_base_1.0.safetensors"  # or any SDXL-family checkpoint (Pony, Illustrious, NoobAI ...)
+SDXL_CONTROLNET = "xinsir_controlnet_openpose_sdxl_1.0.safetensors"
+SDXL_WIDTH, SDXL_HEIGHT = 832, 1216  # an SDXL portrait bucket
 TARGET_POSE = json.dumps(json.loads((REPO_ROOT / "workflows" / "inputs" / "truepose_target_pose.json").read_text()))
 REGIONS = {"face": 1.0, "hair": 1.0, "upper": 1.0, "lower": 1.0, "skin": 0.8, "shoes": 0.8}
 
@@ -113,12 +116,30 @@ def trained() -> dict:
     return g
 
 
+def sdxl_pose_transfer() -> dict:
+    """(f) (a) and (b) on an SDXL-family checkpoint: an SDXL OpenPose ControlNet with thicker
+    sticks, the 832x1216 bucket, then the x1.5 latent upscale and low-denoise pass."""
+    g = pose_transfer_upscale()
+    g["1"] = node("CheckpointLoaderSimple", "SDXL checkpoint", ckpt_name=SDXL_CHECKPOINT)
+    g["11"] = node("ControlNetLoader", "OpenPose ControlNet (SDXL)", control_net_name=SDXL_CONTROLNET)
+    for nid in ("10", "17", "13"):
+        g[nid]["inputs"].update(width=SDXL_WIDTH, height=SDXL_HEIGHT)
+    g["10"]["inputs"]["stick_scale"] = 2.0
+    g["12"]["inputs"]["strength"] = 0.9
+    g["14"]["inputs"].update(steps=30, cfg=5.0, sampler_name="dpmpp_2m", scheduler="karras")
+    g["21"]["inputs"].update(steps=15, cfg=5.0, sampler_name="dpmpp_2m", scheduler="karras", denoise=0.45)
+    g["16"]["inputs"]["filename_prefix"] = "truepose/sdxl_base"
+    g["23"]["inputs"]["filename_prefix"] = "truepose/sdxl_upscaled"
+    return g
+
+
 WORKFLOWS = {
     "truepose_pose_transfer": pose_transfer,
     "truepose_pose_transfer_upscale": pose_transfer_upscale,
     "truepose_pose_transfer_face_inpaint": pose_transfer_face_inpaint,
     "truepose_multi_pose": multi_pose,
     "truepose_trained": trained,
+    "truepose_sdxl_pose_transfer": sdxl_pose_transfer,
 }
 
 

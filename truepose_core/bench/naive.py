@@ -32,8 +32,8 @@ def naive_step(work: Workload, attention: NaiveReferenceAttention) -> torch.Tens
     """Reference UNet on the source (synced timestep, CFG batch), then the target UNet."""
     batch = work.latent.shape[0]
     reference = work.source_latent.expand(batch, -1, -1, -1)
-    work.unet(reference, work.timesteps, work.context, AttentionHooks(record=attention.record))
-    out = work.unet(work.latent, work.timesteps, work.context, AttentionHooks(replace=attention))
+    work.step(reference, AttentionHooks(record=attention.record))
+    out = work.step(work.latent, AttentionHooks(replace=attention))
     attention.tokens.clear()
     return out
 

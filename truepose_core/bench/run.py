@@ -20,18 +20,18 @@ def bench_size(
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     work = build_workload(config, height, width, device, dtype)
-    unet, x, t, ctx = work.unet, work.latent, work.timesteps, work.context
+    unet, x = work.unet, work.latent
     bank = work.encode_source()
     project = unet.attn1_projector()
 
     def truepose_step(fusion: str):
         runtime = TruePoseAttention(bank, HPFAConfig(strengths=REGIONS_ON, fusion=fusion), project)
         hooks = AttentionHooks(replace=runtime, blocks=bank.blocks, cond_or_uncond=CFG_CHUNKS)
-        return lambda: unet(x, t, ctx, hooks)
+        return lambda: work.step(x, hooks)
 
     naive = NaiveReferenceAttention(project)
     steps = {
-        "plain": lambda: unet(x, t, ctx),
+        "plain": lambda: work.step(x),
         "joint": truepose_step("joint"),
         "gated": truepose_step("gated"),
         "naive": lambda: naive_step(work, naive),

@@ -22,7 +22,7 @@ from ..attention.bank import BlockKey
 from ..errors import TruePoseInputError
 from ..parsing.labels import REGION_GROUPS
 from . import checkpoint_checks as checks
-from .sd_unet import UNetConfig
+from .sd_unet import UNetConfig, unet_family
 
 FORMAT = "truepose"
 FORMAT_VERSION = 1
@@ -46,6 +46,14 @@ class CheckpointMeta:
     blocks: tuple[BlockKey, ...] | None = None
     # CAA: {"embed_dim", "context_dim", "regions", "clip_model"} when the file holds caa.* weights
     caa: Mapping[str, object] | None = None
+    family: str = ""  # "sd15" | "sdxl" | "custom"; empty: derived from unet_config (files written before it existed)
+
+    def __post_init__(self) -> None:
+        if not self.family:
+            try:
+                object.__setattr__(self, "family", unet_family(self.source_unet_config()))
+            except (TypeError, ValueError):
+                pass  # an unreadable unet_config is reported by the loader's own checks
 
     def source_unet_config(self) -> UNetConfig:
         return UNetConfig(**self.unet_config)  # type: ignore[arg-type]
@@ -62,6 +70,7 @@ class CheckpointMeta:
             "region_groups": json.dumps({k: list(v) for k, v in self.region_groups.items()}),
             "blocks": json.dumps(None if self.blocks is None else [list(b) for b in self.blocks]),
             "caa": json.dumps(None if self.caa is None else dict(self.caa)),
+            "family": base_family(self),
         }
 
     @classmethod
@@ -76,6 +85,7 @@ class CheckpointMeta:
             region_groups={k: tuple(v) for k, v in json.loads(meta["region_groups"]).items()},
             blocks=None if blocks is None else tuple((str(s), int(i), int(t)) for s, i, t in blocks),
             caa=json.loads(meta.get("caa", "null")),
+            family=meta.get("family", ""),
         )
 
 
@@ -190,3 +200,25 @@ def _describe(keys: list[str]) -> str:
     if any("context_encoding" in k or "fushion" in k or k.startswith(("module.", "decoder.conv", "edge.")) for k in keys):
         return "it looks like a human-parsing (SCHP) network (load it with TruePose_ParserLoader)"
     return f"{len(keys)} tensors, first keys {keys[:3]}" if keys else "it holds no tensors"
+
+
+# --- base family: which host models a checkpoint's weights belong to ---
+
+
+def base_family(meta: CheckpointMeta) -> str:
+    """The family the SourceNet was trained on ("custom" when its UNet config is unreadable)."""
+    return meta.family or "custom"
+
+
+def check_family(meta: CheckpointMeta, model_family: str, input_name: str = INPUT) -> None:
+    """Refuse a checkpoint trained on another base family than the MODEL it is used with.
+    "custom" on either side (toy and test UNets) is left to the exact weight-shape checks."""
+    trained = base_family(meta)
+    if "custom" in (trained, model_family) or trained == model_family:
+        return
+    raise TruePoseInputError(
+        input_name, f"this TruePose checkpoint was trained on an {trained.upper()} base (base '{meta.base}'), "
+        f"but the MODEL is {model_family.upper()}.",
+        f"sample with an {trained.upper()}-family checkpoint, or use a TruePose checkpoint trained on {model_family.upper()} "
+        f"(`python -m truepose_core.train --base {model_family}`).",
+    )

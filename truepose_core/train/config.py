@@ -7,7 +7,11 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from ..models.sd_unet import SD15, UNetConfig
+from ..models.sd_unet import SD15, SDXL, SDXL_TINY, TINY, UNetConfig
+
+# --base: the real layouts (use --init-unet for pretrained weights); --tiny: the same layout reduced
+# (SD1.5 widths at two levels; SDXL's layout at toy widths) for CPU tests and smoke runs.
+BASES = {"sd15": (SD15, TINY), "sdxl": (SDXL, SDXL_TINY)}
 
 
 @dataclass
@@ -29,8 +33,9 @@ class TrainConfig:
     # latents: a diffusers AutoencoderKL folder (e.g. sd-vae-ft-mse), else the PixelLatent stand-in
     vae: str = ""
     latent_factor: int = 4  # PixelLatent stand-in only (train/latent.py)
-    # model: base "sd15" = the SD1.5 UNet (use init_unet), anything else = the micro UNet below
+    # model: base "sd15" / "sdxl" = that UNet (use init_unet), anything else = the micro UNet below
     base: str = "synthetic-micro"
+    tiny: bool = False  # sd15 / sdxl only: the base's layout, reduced (tests, smoke runs; not for real training)
     model_channels: int = 32
     channel_mult: tuple[int, ...] = (1, 2)
     num_res_blocks: int = 1
@@ -67,8 +72,9 @@ class TrainConfig:
         return self.image_width or self.image_size
 
     def unet_config(self, latent_channels: int) -> UNetConfig:
-        if self.base == "sd15":
-            return SD15 if latent_channels == SD15.in_channels else replace(SD15, in_channels=latent_channels, out_channels=latent_channels)
+        if self.base in BASES:
+            full, reduced = BASES[self.base]
+            return replace(reduced if self.tiny else full, in_channels=latent_channels, out_channels=latent_channels)
         depth = tuple(1 for _ in self.channel_mult)
         return UNetConfig(
             in_channels=latent_channels, out_channels=latent_channels, model_channels=self.model_channels,

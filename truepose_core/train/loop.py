@@ -84,7 +84,7 @@ def build_model(config: TrainConfig, parts: Parts | None = None) -> TruePoseTrai
                 raise TruePoseInputError(
                     "init_unet", f"'{config.init_unet}' does not fit the configured UNet ({len(missing)} missing, "
                     f"{len(unexpected)} unexpected keys, e.g. {(missing or unexpected)[:2]}).",
-                    "give an SD1.5 checkpoint (or its bare UNet) with --base sd15, or match --model-channels etc. to it.",
+                    "give an SD1.5 / SDXL checkpoint (or its bare UNet) with --base sd15 / --base sdxl, or match --model-channels etc. to it.",
                 )
     model.set_gradient_checkpointing(config.gradient_checkpointing)
     return model
@@ -93,7 +93,7 @@ def build_model(config: TrainConfig, parts: Parts | None = None) -> TruePoseTrai
 def init_unet_weights(path: str) -> dict[str, torch.Tensor]:
     """A bare UNet (ComfyUI/LDM keys) or a whole SD checkpoint (its model.diffusion_model.* part)."""
     if not Path(path).is_file():
-        raise TruePoseInputError("init_unet", f"'{path}' does not exist.", "give the path of an SD1.5 .safetensors checkpoint.")
+        raise TruePoseInputError("init_unet", f"'{path}' does not exist.", "give the path of an SD1.5 or SDXL .safetensors checkpoint.")
     weights = load_file(path)
     prefix = "model.diffusion_model."
     if any(k.startswith(prefix) for k in weights):

@@ -22,7 +22,7 @@ from ..attention.caa import CAAAttention
 from ..caa import CAA_REGIONS, CAAProjection, localisation_loss
 from ..caa.loss import region_masks
 from ..models.pose_guider import PoseGuider
-from ..models.sd_unet import SDUNet, UNetConfig
+from ..models.sd_unet import SDUNet, UNetConfig, sdxl_adm
 from ..models.unet_attention import AttentionHooks
 from ..parsing.labels import REGION_NAMES
 from ..parsing.parsing_map import ParsingMap
@@ -87,20 +87,27 @@ class TruePoseTrainModel(nn.Module):
         pass), the region tokens and the pose features. Sampling reuses it at every step."""
         batch = source_latent.shape[0]
         context = self.null_context.expand(batch, -1, -1).to(source_latent.dtype)
-        hpfa = self._hpfa(source_latent, source_parsing, context) if self.hpfa else None
+        y = self.vector_condition(batch, pose_image.shape[-2], pose_image.shape[-1], source_latent.device)
+        hpfa = self._hpfa(source_latent, source_parsing, context, y) if self.hpfa else None
         losses: list[torch.Tensor] = []
         caa = self._caa(region_embeds, region_present, target_parsing, losses)
-        return Condition(context, self.pose_guider(pose_image), hpfa, caa, losses)
+        return Condition(context, self.pose_guider(pose_image), hpfa, caa, losses, y)
+
+    def vector_condition(self, batch: int, height: int, width: int, device: torch.device) -> torch.Tensor | None:
+        """SDXL's y for an image of this size with no prompt (zero pooled text, as the null context);
+        None for UNets without adm (SD1.5)."""
+        adm = self.target_unet.config.adm_in_channels
+        return sdxl_adm(height, width, batch, adm).to(device) if adm else None
 
     def denoise(self, condition: "Condition", noisy_latent: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
         hooks = AttentionHooks(replace=condition.hpfa, blocks=self.blocks, cross=condition.caa)
         context = condition.context.to(noisy_latent.dtype)
-        return self.target_unet(noisy_latent, timesteps, context, hooks, input_residual=condition.pose_features)
+        return self.target_unet(noisy_latent, timesteps, context, hooks, input_residual=condition.pose_features, y=condition.y)
 
-    def _hpfa(self, source_latent, source_parsing, context) -> TruePoseAttention:
+    def _hpfa(self, source_latent, source_parsing, context, y) -> TruePoseAttention:
         recorder = BankRecorder(store_device=source_latent.device, detach=False)
         self.source_unet(
-            source_latent, source_latent.new_zeros(source_latent.shape[0]), context, AttentionHooks(record=recorder.record)
+            source_latent, source_latent.new_zeros(source_latent.shape[0]), context, AttentionHooks(record=recorder.record), y=y
         )  # SourceNet at t = 0 (docs/METHOD.md 2); its own output is not used
         bank = recorder.build(ParsingMap(source_parsing))
         return TruePoseAttention(bank, self.hpfa_config(), self.target_unet.attn1_projector())
@@ -139,6 +146,7 @@ class Condition:
     hpfa: TruePoseAttention | None
     caa: CAAAttention | None
     caa_losses: list[torch.Tensor] = field(default_factory=list)
+    y: torch.Tensor | None = None  # SDXL's vector conditioning (None for SD1.5)
 
     def release(self) -> None:
         for runtime in (self.hpfa, self.caa):
