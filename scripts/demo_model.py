@@ -20,6 +20,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
@@ -36,7 +37,7 @@ UNET_NAME = "truepose_demo_target_unet.safetensors"
 VAE_NAME = "truepose_demo_vae.safetensors"
 TRUEPOSE_NAME = "truepose_demo.safetensors"
 HEIGHT, WIDTH = 128, 96  # image size the model was trained at
-TEST_SEED_OFFSET = 7919  # held-out people: the synthetic generator under seed + this (as train/loop.py)
+TEST_SEED_OFFSET = 7919  # held-out people: the synthetic generator under this seed (training seeds are 0, 1, 2...)
 
 
 def save_compact(path: Path, model, taesd: TAESD, recipe: dict) -> Path:
@@ -130,3 +131,91 @@ def install_demo_model(models_dir: str | Path, source: Path = DEMO_FILE) -> dict
 
 def narrow_demo_config(width: int = 64):
     return narrow_config(width)
+
+
+# --- running it in a real ComfyUI host: workflow (e), truepose_trained, on held-out synthetic people ---
+
+SAMPLER = {"steps": 20, "cfg": 1.0, "sampler_name": "euler", "scheduler": "normal"}
+VAE_NODE = "50"
+
+
+def held_out_pair(index: int) -> dict[str, torch.Tensor]:
+    """Pair `index` of the held-out people (never seen in training)."""
+    from truepose_core.synthetic import SyntheticPairs
+
+    return SyntheticPairs(index + 1, WIDTH, HEIGHT, TEST_SEED_OFFSET)[index]
+
+
+def write_inputs(input_dir: Path, item: dict, stem: str) -> tuple[str, str]:
+    """The pair's source image and its LIP palette parsing as PNGs in ComfyUI's input folder."""
+    from PIL import Image
+
+    from truepose_core.parsing.palette import labels_to_palette_image
+
+    source = (item["source_image"].permute(1, 2, 0).numpy() * 255).round().astype("uint8")
+    palette = (labels_to_palette_image(item["source_parsing"][None])[0].numpy() * 255).round().astype("uint8")
+    names = (f"{stem}_source.png", f"{stem}_source_parsing.png")
+    Image.fromarray(source, "RGB").save(Path(input_dir) / names[0])
+    Image.fromarray(palette, "RGB").save(Path(input_dir) / names[1])
+    return names
+
+
+def demo_prompt(source_name: str, parsing_name: str, target_keypoints, seed: int = 42, prefix: str = "truepose/demo", **sampler) -> dict:
+    """Workflow (e) with the demo model: its TargetNet, VAE and TruePose checkpoint, the target pose
+    as POSE_KEYPOINT JSON. The checkpoint loader only supplies the text encoder, whose output the
+    workflow zeroes (the model was trained without text)."""
+    from truepose_core.pose import Person, PoseFrame, frames_to_pose_keypoint
+    from workflow_tools import load_api_workflow
+
+    prompt = load_api_workflow("truepose_trained")
+    prompt[VAE_NODE] = {"class_type": "VAELoader", "inputs": {"vae_name": VAE_NAME}, "_meta": {"title": "Demo VAE (TAESD architecture)"}}
+    prompt["7"]["inputs"]["vae"] = [VAE_NODE, 0]
+    prompt["15"]["inputs"]["vae"] = [VAE_NODE, 0]
+    prompt["40"]["inputs"]["unet_name"] = UNET_NAME
+    prompt["41"]["inputs"]["model_name"] = TRUEPOSE_NAME
+    prompt["4"]["inputs"]["image"] = source_name
+    prompt["5"]["inputs"]["image"] = parsing_name
+    frame = PoseFrame(WIDTH, HEIGHT, (Person(np.asarray(target_keypoints, np.float32)),))
+    prompt["9"]["inputs"]["pose_json"] = json.dumps(frames_to_pose_keypoint([frame]))
+    # stick_scale 0.25 = the skeleton the model was trained on (SyntheticPairs: max(0.25, width / 512))
+    prompt["10"]["inputs"].update(width=WIDTH, height=HEIGHT, stick_scale=0.25)
+    prompt["13"]["inputs"].update(width=WIDTH, height=HEIGHT, batch_size=1)
+    prompt["14"]["inputs"].update({**SAMPLER, **sampler, "seed": seed})
+    prompt["16"]["inputs"]["filename_prefix"] = prefix
+    return prompt
+
+
+def run_pair(host, index: int, seed: int = 42, **sampler) -> tuple[torch.Tensor, dict, Path]:
+    """Re-poses held-out person `index` in the host -> (output (3, H, W) in [0, 1], the pair, the PNG)."""
+    from PIL import Image
+
+    item = held_out_pair(index)
+    source_name, parsing_name = write_inputs(host.input_dir, item, f"truepose_demo_{index:04d}")
+    prompt = demo_prompt(source_name, parsing_name, item["target_keypoints"].numpy(), seed, f"truepose/demo_{index:04d}", **sampler)
+    result = host.run(prompt)
+    if not result.success:
+        raise RuntimeError(f"the trained demo workflow failed on pair {index}: {result.error}")
+    image = result.outputs["16"]["images"][0]
+    path = host.root / "output" / image.get("subfolder", "") / image["filename"]
+    with Image.open(path) as png:
+        output = torch.from_numpy(np.asarray(png.convert("RGB")).copy()).permute(2, 0, 1).float() / 255.0
+    return output, item, path
+
+
+def metrics_row(generated: torch.Tensor, items: list[dict]) -> dict:
+    """SSIM, PSNR and face / upper / lower region SSIM of host outputs against the ground truth."""
+    from truepose_core.eval import evaluate_tensors
+
+    truth = torch.stack([it["target_image"] for it in items])
+    parsing = torch.stack([it["target_parsing"] for it in items]).long()
+    metrics = evaluate_tensors(generated, truth, parsing)
+    regions = metrics["region_ssim"]["regions"]
+    return {"ssim": metrics["ssim"], "psnr": metrics["psnr"], **{r: regions[r]["value"] for r in ("face", "upper", "lower")}}
+
+
+def write_sheet(path: Path, outputs: torch.Tensor, items: list[dict]) -> Path:
+    """One row per pair: source | target skeleton | output | ground truth."""
+    from truepose_core.train.grid import write_grid
+
+    stack = {k: torch.stack([it[k] for it in items]) for k in ("source_image", "target_pose", "target_image")}
+    return write_grid(path, stack["source_image"], stack["target_pose"], outputs, stack["target_image"])
