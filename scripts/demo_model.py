@@ -90,7 +90,8 @@ def narrow_model(compact: dict, hpfa: bool = True):
     from truepose_core.train.model import TruePoseTrainModel
 
     config = compact["unet_config"]
-    model = TruePoseTrainModel(config, pose_downsample=compact["pose_guider"]["downsample"], hpfa=hpfa)
+    regions = tuple(compact["gates"])
+    model = TruePoseTrainModel(config, pose_downsample=compact["pose_guider"]["downsample"], regions=regions, hpfa=hpfa)
     dilute_norms(model.target_unet, config.model_channels)
     dilute_norms(model.source_unet, config.model_channels)
     model.target_unet.load_state_dict(compact["target_unet"])
@@ -173,6 +174,7 @@ def demo_prompt(source_name: str, parsing_name: str, target_keypoints, seed: int
     prompt["15"]["inputs"]["vae"] = [VAE_NODE, 0]
     prompt["40"]["inputs"]["unet_name"] = UNET_NAME
     prompt["41"]["inputs"]["model_name"] = TRUEPOSE_NAME
+    prompt["8"]["inputs"]["background"] = 1.0  # trained reading the source backdrop (it is per person here)
     prompt["4"]["inputs"]["image"] = source_name
     prompt["5"]["inputs"]["image"] = parsing_name
     frame = PoseFrame(WIDTH, HEIGHT, (Person(np.asarray(target_keypoints, np.float32)),))

@@ -3,7 +3,7 @@
 the same held-out synthetic pairs; mean +- std of SSIM, PSNR and face / upper / lower region SSIM.
 
     nice -n 19 .venv/bin/python scripts/hpfa_ablation.py --out runs/ablation --vae runs/demo/taesd.safetensors \
-        --steps 250 --seeds 0 1 2 [--variants hpfa no_hpfa]
+        --steps 120 --seeds 0 1 2 [--variants hpfa no_hpfa]
 
 Runs are resumable and independent (one folder each: <variant>_s<seed>), so two processes can
 share the work (e.g. one per variant); `--report` only gathers the finished runs into
@@ -34,7 +34,7 @@ def run(out: Path, variant: str, seed: int, args: argparse.Namespace) -> dict:
         return json.loads(done.read_text())
     argv = [
         "--out", str(folder), "--seed", str(seed), "--vae", args.vae, "--steps", str(args.steps),
-        "--eval-pairs", str(args.pairs), "--sample-steps", str(args.sample_steps), "--cfg", str(args.cfg), *VARIANTS[variant],
+        "--width", str(args.width), "--eval-pairs", str(args.pairs), "--sample-steps", str(args.sample_steps), "--cfg", str(args.cfg), *VARIANTS[variant],
     ]
     return train_demo_model.main(argv)
 
@@ -72,11 +72,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/ablation")
     parser.add_argument("--vae", default="runs/demo/taesd.safetensors", help="the demo recipe's stage-1 VAE (shared by all runs)")
-    parser.add_argument("--steps", type=int, default=250)
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--width", type=int, default=32, help="narrow UNet width (the demo model's)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--pairs", type=int, default=200, help="held-out pairs sampled per run")
-    parser.add_argument("--sample-steps", type=int, default=10)
+    parser.add_argument("--sample-steps", type=int, default=8)
     parser.add_argument("--cfg", type=float, default=1.0)
     parser.add_argument("--report", action="store_true", help="only gather finished runs")
     args = parser.parse_args()

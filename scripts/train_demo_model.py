@@ -37,7 +37,8 @@ from truepose_core.synthetic import SyntheticPairs  # noqa: E402
 from truepose_core.train.diffusion import NUM_TIMESTEPS, add_noise, alphas_cumprod  # noqa: E402
 from truepose_core.train.generate import generate  # noqa: E402
 from truepose_core.train.loop import Parts  # noqa: E402
-from truepose_core.train.model import TruePoseTrainModel  # noqa: E402
+from truepose_core.parsing.labels import REGION_NAMES  # noqa: E402
+from truepose_core.train.model import DEFAULT_REGIONS, TruePoseTrainModel  # noqa: E402
 from truepose_core.train.narrow import dilute_norms, narrow_config  # noqa: E402
 from truepose_core.train.taesd import TAESD, TAESDLatent  # noqa: E402
 
@@ -49,15 +50,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--pairs", type=int, default=4096, help="training pairs (people) in the synthetic set")
     p.add_argument("--vae", default="", help="reuse this trained VAE (a --out/taesd.safetensors) instead of stage 1")
     p.add_argument("--taesd-steps", type=int, default=600)
-    p.add_argument("--taesd-batch", type=int, default=8)
-    p.add_argument("--taesd-lr", type=float, default=2e-3)
+    p.add_argument("--taesd-batch", type=int, default=16)
+    p.add_argument("--taesd-crop", type=int, default=48)
+    p.add_argument("--taesd-lr", type=float, default=1e-3)
     p.add_argument("--width", type=int, default=64, help="narrow UNet width (its SD1.5 embedding is 320)")
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--cond-dropout", type=float, default=0.1)
+    p.add_argument("--gate-lr", type=float, default=1e-2, help="learning rate of the HPFA gates (they start at 0)")
     p.add_argument("--no-hpfa", action="store_true", help="the ablation: TargetNet never reads SourceNet")
+    p.add_argument("--no-background", action="store_true",
+                   help="HPFA without the background region (the pack's default for photos); the demo reads it: the synthetic backdrop is per person")
     p.add_argument("--max-minutes", type=float, default=0.0, help="stop stage 2 after this long (0: no limit); the steps done are recorded")
     p.add_argument("--stop-step", type=int, default=0, help="stop stage 2 after this step (same LR schedule as --steps): reproduces a --max-minutes run")
     p.add_argument("--eval-pairs", type=int, default=200)
@@ -85,6 +90,17 @@ def _images(data: SyntheticPairs, indices: list[int]) -> torch.Tensor:
     return torch.stack([it[k] for it in items for k in ("source_image", "target_image")])
 
 
+def _crops(images: torch.Tensor, size: int, g: torch.Generator) -> torch.Tensor:
+    """Random size x size crops on the 8-pixel latent grid (the codec is local: crops train it as well, faster)."""
+    _, _, h, w = images.shape
+    out = []
+    for image in images:
+        top = int(torch.randint(0, (h - size) // 8 + 1, (1,), generator=g)) * 8
+        left = int(torch.randint(0, (w - size) // 8 + 1, (1,), generator=g)) * 8
+        out.append(image[:, top:top + size, left:left + size])
+    return torch.stack(out)
+
+
 def train_taesd(args, data: SyntheticPairs, out: Path) -> TAESD:
     path = out / "taesd.safetensors"
     if path.is_file():
@@ -92,23 +108,28 @@ def train_taesd(args, data: SyntheticPairs, out: Path) -> TAESD:
     torch.manual_seed(args.seed)
     model = TAESD(4, encoder_width=16, decoder_width=32)
     opt = torch.optim.Adam(list(model.encoder.parameters()) + list(model.decoder.parameters()), lr=args.taesd_lr)
+    probe = _images(data, list(range(4)))
     started = time.perf_counter()
     for step in range(args.taesd_steps):
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         indices = torch.randint(0, len(data), (args.taesd_batch // 2,), generator=g).tolist()
-        x = _images(data, indices)
+        x = _crops(_images(data, indices), args.taesd_crop, g)
         raw = model.encoder(x)
-        # latent noise: the decoder must also draw imperfect (sampled) latents well
-        decoded = model.decoder(raw + 0.1 * torch.randn(raw.shape, generator=g))
-        loss = F.mse_loss(decoded, x) + 0.5 * (decoded - x).abs().mean() + 1e-3 * raw.pow(2).mean()
+        # small latent noise (relative to the latents' own scale): the decoder also meets imperfect sampled latents
+        noisy = raw + 0.05 * raw.detach().std() * torch.randn(raw.shape, generator=g)
+        decoded = model.decoder(noisy)
+        loss = F.mse_loss(decoded, x) + 0.5 * (decoded - x).abs().mean()
         for group in opt.param_groups:
-            group["lr"] = args.taesd_lr * 0.5 * (1 + math.cos(math.pi * step / args.taesd_steps))
+            group["lr"] = args.taesd_lr * min(1.0, (step + 1) / 20) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.taesd_steps)))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if (step + 1) % 10 == 0:
             _log(out, "taesd", step + 1, float(loss.detach()), time.perf_counter() - started)
-            print(f"taesd {step + 1}/{args.taesd_steps} loss {float(loss.detach()):.4f} {time.perf_counter() - started:.0f}s", flush=True)
+            with torch.no_grad():
+                psnr = -10 * math.log10(float(F.mse_loss(model.decoder(model.encoder(probe)).clamp(0, 1), probe)))
+            print(f"taesd {step + 1}/{args.taesd_steps} loss {float(loss.detach()):.4f} probe PSNR {psnr:.2f} "
+                  f"{time.perf_counter() - started:.0f}s", flush=True)
     with torch.no_grad():
         model.calibrate(model.encoder(_images(data, list(range(32)))))
     model.save(path, dtype=torch.float32)
@@ -140,7 +161,8 @@ class LatentCache:
 def build_model(args) -> TruePoseTrainModel:
     torch.manual_seed(args.seed)
     config = narrow_config(args.width)
-    model = TruePoseTrainModel(config, pose_downsample=TAESDLatent.factor, hpfa=not args.no_hpfa)
+    regions = DEFAULT_REGIONS if args.no_background else REGION_NAMES
+    model = TruePoseTrainModel(config, pose_downsample=TAESDLatent.factor, regions=regions, hpfa=not args.no_hpfa)
     dilute_norms(model.target_unet, args.width)
     dilute_norms(model.source_unet, args.width)
     model.source_unet.load_state_dict(model.target_unet.state_dict())
@@ -149,8 +171,11 @@ def build_model(args) -> TruePoseTrainModel:
 
 def train_truepose(args, model: TruePoseTrainModel, cache: LatentCache, out: Path) -> dict:
     state_path = out / "state.pt"
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-2)
+    gates = [p for p in model.gates.parameters() if p.requires_grad]
+    others = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("gates.")]
+    groups = [{"params": others, "base_lr": args.lr}] + ([{"params": gates, "base_lr": args.gate_lr, "weight_decay": 0.0}] if gates else [])
+    params = others + gates
+    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=1e-2)
     step, spent = 0, 0.0
     if state_path.is_file():
         state = torch.load(state_path, map_location="cpu", weights_only=True)
@@ -189,7 +214,7 @@ def train_truepose(args, model: TruePoseTrainModel, cache: LatentCache, out: Pat
         loss = F.mse_loss(prediction, noise)
         for group in opt.param_groups:
             warm = min(1.0, (step + 1) / args.warmup)
-            group["lr"] = args.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
+            group["lr"] = group["base_lr"] * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
