@@ -252,6 +252,31 @@ def summary(metrics: dict) -> dict:
     return {"ssim": metrics["ssim"], "psnr": metrics["psnr"], **{r: regions[r]["value"] for r in ("face", "upper", "lower")}}
 
 
+def plot_losses(csv_path: Path, png: Path) -> None:
+    """Both stages' training losses (moving average over 20 logged values) as one small PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    for ax, stage, title in zip(axes, ("taesd", "truepose"), ("stage 1: VAE (MSE + 0.5 L1)", "stage 2: TruePose (epsilon MSE)")):
+        steps = [int(r["step"]) for r in rows if r["stage"] == stage]
+        losses = [float(r["loss"]) for r in rows if r["stage"] == stage]
+        smooth = [sum(losses[max(0, i - 19):i + 1]) / len(losses[max(0, i - 19):i + 1]) for i in range(len(losses))]
+        ax.plot(steps, losses, alpha=0.3, lw=0.8)
+        ax.plot(steps, smooth, lw=1.5)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.set_yscale("log")
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    fig.savefig(png, dpi=90)
+    plt.close(fig)
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -283,6 +308,7 @@ def main(argv=None) -> dict:
         shipped = demo_model.save_compact(Path(args.ship_to), model, taesd, recipe)
         if shipped.resolve() == demo_model.DEMO_FILE.resolve():
             (REPO_ROOT / "docs" / "demo_model_loss.csv").write_text((out / "loss.csv").read_text())
+            plot_losses(out / "loss.csv", REPO_ROOT / "docs" / "demo_model_loss.png")
         print(f"shipped {shipped} ({shipped.stat().st_size / 1e6:.2f} MB)")
     return report
 
