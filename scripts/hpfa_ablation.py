@@ -46,6 +46,7 @@ def gather(out: Path) -> dict:
         if result.get("metrics"):
             report["runs"][path.parent.name] = {"metrics": result["metrics"], "steps": result["steps_done"], "seconds": result["seconds"]}
             report.setdefault("latent_ceiling", result.get("latent_ceiling"))
+            report.setdefault("source_copy", result.get("source_copy"))
             report.setdefault("settings", {k: result["args"][k] for k in ("steps", "batch", "lr", "width", "eval_pairs", "sample_steps", "cfg", "vae")})
     for variant in VARIANTS:
         rows = [r["metrics"] for name, r in report["runs"].items() if name.rsplit("_s", 1)[0] == variant]
@@ -62,9 +63,10 @@ def table(report: dict) -> str:
     for variant, s in report["summary"].items():
         cells = " | ".join(f"{s[m]['mean']:.3f} ± {s[m]['std']:.3f}" if m != "psnr" else f"{s[m]['mean']:.2f} ± {s[m]['std']:.2f}" for m in METRICS)
         lines.append(f"| {variant.replace('_', ' ')} | {s['seeds']} | {cells} |")
-    ceiling = report.get("latent_ceiling")
-    if ceiling:
-        lines.append("| VAE ceiling | - | " + " | ".join(f"{ceiling[m]:.3f}" if m != "psnr" else f"{ceiling[m]:.2f}" for m in METRICS) + " |")
+    for name, key in (("source copy (the source image as the answer)", "source_copy"), ("VAE ceiling (decode(encode(truth)))", "latent_ceiling")):
+        row = report.get(key)
+        if row:
+            lines.append(f"| {name} | - | " + " | ".join(f"{row[m]:.3f}" if m != "psnr" else f"{row[m]:.2f}" for m in METRICS) + " |")
     return "\n".join(lines)
 
 

@@ -294,6 +294,8 @@ def main(argv=None) -> dict:
         with torch.no_grad():
             ceiling = latent.decode(latent.encode(batch["target_image"]))
         report["latent_ceiling"] = summary(evaluate_tensors(ceiling, batch["target_image"], batch["target_parsing"].long()))
+        # the trivial answer: the source image itself, scored against the target (a model must beat it)
+        report["source_copy"] = summary(evaluate_tensors(batch["source_image"], batch["target_image"], batch["target_parsing"].long()))
         metrics, generated = evaluate(model, latent, batch, args.sample_steps, args.cfg)
         report["metrics"] = summary(metrics)
         from truepose_core.train.grid import write_grid
@@ -304,7 +306,7 @@ def main(argv=None) -> dict:
     print(json.dumps({k: v for k, v in report.items() if k != "args"}, indent=1))
     if args.ship:
         recipe = {"command": "scripts/train_demo_model.py " + " ".join(argv if argv is not None else sys.argv[1:]), **trained,
-                  "metrics": report.get("metrics"), "latent_ceiling": report.get("latent_ceiling")}
+                  "metrics": report.get("metrics"), "latent_ceiling": report.get("latent_ceiling"), "source_copy": report.get("source_copy")}
         shipped = demo_model.save_compact(Path(args.ship_to), model, taesd, recipe)
         if shipped.resolve() == demo_model.DEMO_FILE.resolve():
             (REPO_ROOT / "docs" / "demo_model_loss.csv").write_text((out / "loss.csv").read_text())
