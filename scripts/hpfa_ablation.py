@@ -48,6 +48,8 @@ def gather(out: Path) -> dict:
             report.setdefault("latent_ceiling", result.get("latent_ceiling"))
             report.setdefault("source_copy", result.get("source_copy"))
             report.setdefault("settings", {k: result["args"][k] for k in ("steps", "batch", "lr", "width", "eval_pairs", "sample_steps", "cfg", "vae")})
+    if report["runs"] and not report.get("source_copy"):
+        report["source_copy"] = source_copy(report["settings"]["eval_pairs"])
     for variant in VARIANTS:
         rows = [r["metrics"] for name, r in report["runs"].items() if name.rsplit("_s", 1)[0] == variant]
         if rows:
@@ -56,6 +58,15 @@ def gather(out: Path) -> dict:
                 for m in METRICS
             } | {"seeds": len(rows)}
     return report
+
+
+def source_copy(pairs: int) -> dict:
+    """The trivial answer (the source image itself) on the held-out pairs every run is sampled on."""
+    import train_demo_model
+    from truepose_core.eval import evaluate_tensors
+
+    batch = train_demo_model.held_out(None, pairs)
+    return train_demo_model.summary(evaluate_tensors(batch["source_image"], batch["target_image"], batch["target_parsing"].long()))
 
 
 def table(report: dict) -> str:
