@@ -1,9 +1,14 @@
-"""`make demo`: run the training-free pose-transfer workflow headless and write the PNGs.
+"""`make demo`: run TruePose headless in a real ComfyUI and write the PNGs.
 
-Models: with TRUEPOSE_MODELS_DIR (or COMFYUI_MODELS_DIR) pointing at a ComfyUI models folder,
-the demo uses your real SD1.5 checkpoint and OpenPose ControlNet from it (names in the
-workflow, or TRUEPOSE_CKPT / TRUEPOSE_CONTROLNET). Otherwise it says so and falls back to
-small GENERATED weights: the pipeline is real, the pictures are noise-like.
+1. The trained demo model (demo_model/, scripts/demo_model.py), always: workflow (e),
+   truepose_trained, re-poses held-out synthetic people (never seen in training) into new poses;
+   writes each output, a sheet (source | target skeleton | output | ground truth) and prints SSIM
+   and face / upper / lower region SSIM against the ground truth. TRUEPOSE_DEMO_PAIRS (default 3)
+   and TRUEPOSE_DEMO_STEPS (default 20) size it.
+2. The training-free SD1.5 pose-transfer workflow. With TRUEPOSE_MODELS_DIR (or COMFYUI_MODELS_DIR)
+   pointing at a ComfyUI models folder it uses your real SD1.5 checkpoint and OpenPose ControlNet
+   (names in the workflow, or TRUEPOSE_CKPT / TRUEPOSE_CONTROLNET). Otherwise it says so and falls
+   back to small GENERATED weights: the pipeline is real, the pictures are noise-like.
 """
 
 from __future__ import annotations
@@ -45,24 +50,55 @@ def _use_real_models(host: ComfyHost, prompt: dict) -> bool:
     return True
 
 
+def trained_demo(host: ComfyHost, out_dir: Path) -> bool:
+    """Workflow (e) with the shipped demo model on held-out synthetic pairs."""
+    import demo_model
+    import torch
+
+    pairs = int(os.environ.get("TRUEPOSE_DEMO_PAIRS", "3"))
+    steps = int(os.environ.get("TRUEPOSE_DEMO_STEPS", str(demo_model.SAMPLER["steps"])))
+    demo_model.install_demo_model(host.models_dir)
+    print(f"demo: the trained demo TruePose model (synthetic people, {demo_model.WIDTH}x{demo_model.HEIGHT}) re-poses "
+          f"{pairs} held-out person(s) in workflow (e), {steps} steps")
+    outputs, items = [], []
+    for index in range(pairs):
+        try:
+            output, item, png = demo_model.run_pair(host, index, steps=steps)
+        except RuntimeError as e:
+            print(f"demo: {e}")
+            return False
+        shutil.copy(png, out_dir / f"truepose_demo_{index:02d}.png")
+        row = demo_model.metrics_row(output[None], [item])
+        print(f"  pair {index}: " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
+        outputs.append(output)
+        items.append(item)
+    sheet = demo_model.write_sheet(out_dir / "truepose_demo_sheet.png", torch.stack(outputs), items)
+    mean = demo_model.metrics_row(torch.stack(outputs), items)
+    print("demo: mean over the pairs: " + "  ".join(f"{k} {v:.3f}" for k, v in mean.items()))
+    print(f"demo: sheet (source | target skeleton | output | ground truth): {sheet}")
+    return True
+
+
 def main() -> int:
     out_dir = Path(os.environ.get("TRUEPOSE_DEMO_OUT", "demo_output")).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     import torch
 
+    import tiny_models
+
     host = ComfyHost(REPO_ROOT / ".host" / "demo-root", cpu=not torch.cuda.is_available())
     quiet_logging()
+    tiny_models.install_tiny_models(host.models_dir)  # the trained workflow's (zeroed) text encoder, and the fallback below
+    if not trained_demo(host, out_dir):
+        return 1
     prompt = load_api_workflow(WORKFLOW)
     if _use_real_models(host, prompt):
         print("demo: using your models")
     else:
-        import tiny_models
-
         print("demo: NO real models given -> using small GENERATED SD1.5-format weights (random): the graph, "
               "TruePose and the sampler run for real, but the output image is noise-like. "
               "Set TRUEPOSE_MODELS_DIR=/path/to/ComfyUI/models for real results.")
-        tiny_models.install_tiny_models(host.models_dir)
         for nid in find_nodes(prompt, "KSampler"):
             prompt[nid]["inputs"]["steps"] = min(prompt[nid]["inputs"]["steps"], 4)  # noise in, noise out: keep it short
     for f in (REPO_ROOT / "workflows" / "inputs").iterdir():
