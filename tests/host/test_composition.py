@@ -48,7 +48,7 @@ PATCHES: dict[str, dict] = {
     "TomePatchModel": {"inputs": {"ratio": 0.5}},
     "ModelSamplingDiscrete": {"inputs": {"sampling": "v_prediction", "zsnr": False}},
     "RescaleCFG": {"inputs": {"multiplier": 0.7}},
-    "DifferentialDiffusion": {"inputs": {"strength": 1.0}, "mask": True},
+    "DifferentialDiffusion": {"inputs": {"strength": 1.0}, "mask": True},  # masked latent, 2 steps (at 1 it keeps the input)
     "UNetSelfAttentionMultiply": {"inputs": {"q": 1.0, "k": 1.3, "v": 1.2, "out": 0.8}},
     "UNetCrossAttentionMultiply": {"inputs": {"q": 1.0, "k": 1.3, "v": 1.2, "out": 0.8}},
     "IPAdapterStandIn_sd15": {"class_type": "TruePoseTest_IPAdapterStandIn", "inputs": {"keys": "sd15", "weight": 1.0, "stack": 2}},
@@ -128,7 +128,7 @@ def prompt(mode: str, patch: str | None = None, order: str | None = None, truepo
         p["27"] = {"class_type": "SetLatentNoiseMask", "inputs": {"samples": latent, "mask": ["26", 0]}}
         latent = ["27", 0]
     p["14"] = {"class_type": "KSampler", "inputs": {
-        "model": model, "seed": 7, "steps": 1, "cfg": 3.0, "sampler_name": "euler", "scheduler": "normal",
+        "model": model, "seed": 7, "steps": 2 if mask else 1, "cfg": 3.0, "sampler_name": "euler", "scheduler": "normal",
         "positive": ["2", 0], "negative": ["3", 0], "latent_image": latent, "denoise": 1.0}}
     return p
 
@@ -250,13 +250,15 @@ def test_truepose_composes_with_the_patch(matrix, mode, patch, order):
     assert not missing["attn1"] and not missing["attn2"], f"TruePose stopped reading its source at {missing}"  # (b)
 
     other_alone, other_with = _mean_abs(other, base), _mean_abs(both, alone)
-    truepose_alone, truepose_with = _mean_abs(alone, base), _mean_abs(both, other)
+    # TruePose's effect relative to the output's size: ModelSamplingDiscrete (v-prediction) rescales every model output
+    truepose_alone, truepose_with = _mean_abs(alone, base) / float(base.abs().mean()), _mean_abs(both, other) / float(other.abs().mean())
     RESULTS.append({"mode": mode, "patch": patch, "order": order, "other_alone": other_alone, "other_with_truepose": other_with,
-                    "truepose_alone": truepose_alone, "truepose_with_other": truepose_with,
+                    "truepose_alone_rel": truepose_alone, "truepose_with_other_rel": truepose_with,
                     "blocks": {k: len(reads[k]) for k in reads}})
     assert other_alone > 1e-4, f"{patch} does nothing on this graph even alone"
-    assert 0.25 < other_with / other_alone < 4.0, f"{patch}'s effect {other_alone:.4f} alone became {other_with:.4f} with TruePose"  # (c)
-    assert truepose_with > 0.25 * truepose_alone, f"TruePose's effect {truepose_alone:.4f} became {truepose_with:.4f} with {patch}"
+    # (c) not switched off nor weakened; it may act more (RescaleCFG grows when TruePose moves the cond prediction)
+    assert other_with > 0.25 * other_alone, f"{patch}'s effect {other_alone:.4f} alone became {other_with:.4f} with TruePose"
+    assert truepose_with > 0.25 * truepose_alone, f"TruePose's relative effect {truepose_alone:.4f} became {truepose_with:.4f} with {patch}"
 
 
 # --- chains: hires fix, inpainting, several Apply TruePose -------------------------------------
