@@ -11,7 +11,19 @@ from workflow_tools import WORKFLOWS, api_workflow_names, find_nodes, load_api_w
 NAMES = api_workflow_names()
 # SDXL workflows need the (lazily generated) SDXL models and a smaller latent on CPU: test_sdxl.py runs them.
 SD15_NAMES = [n for n in NAMES if "sdxl" not in n]
-TEST_STEPS = 2  # the shipped step counts are for real models; the graph is the same
+TEST_STEPS = 2  # the shipped step counts and sizes are for real models; the graph is the same
+
+
+def for_tests(prompt: dict) -> dict:
+    """The shipped graph with 2 steps and the target at half size (latent, skeleton and layout alike)."""
+    prompt = copy.deepcopy(prompt)
+    for node in prompt.values():
+        inputs = node["inputs"]
+        if node["class_type"] == "KSampler":
+            inputs["steps"] = TEST_STEPS
+        if isinstance(inputs.get("width"), int) and isinstance(inputs.get("height"), int):
+            inputs.update(width=inputs["width"] // 2, height=inputs["height"] // 2)
+    return prompt
 
 
 def test_the_three_workflows_are_shipped():
@@ -98,9 +110,7 @@ def test_ui_file_means_what_its_api_twin_says(host, name):
 
 @pytest.mark.parametrize("name", SD15_NAMES)
 def test_api_workflow_executes_in_the_host(host, name):
-    prompt = copy.deepcopy(load_api_workflow(name))
-    for nid in find_nodes(prompt, "KSampler"):
-        prompt[nid]["inputs"]["steps"] = TEST_STEPS
+    prompt = for_tests(load_api_workflow(name))
     before = set((host.root / "output").rglob("*.png"))
     result = host.run(prompt)
     assert result.success, result.error
@@ -111,14 +121,13 @@ def test_api_workflow_executes_in_the_host(host, name):
 
 
 def test_multi_pose_workflow_encodes_the_source_once_for_all_poses(host, testing):
-    prompt = copy.deepcopy(load_api_workflow("truepose_multi_pose"))
+    prompt = for_tests(load_api_workflow("truepose_multi_pose"))
     (loader,) = find_nodes(prompt, "CheckpointLoaderSimple")
     prompt["90"] = {"class_type": "TruePoseTest_CountPasses", "inputs": {"model": [loader, 0]}}
     for class_type in ("TruePose_EncodeSource", "TruePose_Apply"):
         for nid in find_nodes(prompt, class_type):
             prompt[nid]["inputs"]["model"] = ["90", 0]
     (sampler,) = find_nodes(prompt, "KSampler")
-    prompt[sampler]["inputs"]["steps"] = TEST_STEPS
     prompt[sampler]["inputs"]["seed"] = 1234  # nothing cached from the other workflow tests
     prompt["2"]["inputs"]["text"] += ", counted"
     before = set((host.root / "output").rglob("*.png"))
