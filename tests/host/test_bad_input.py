@@ -273,7 +273,7 @@ def test_pose_editor_blames_pose_store_and_align_pose_blames_reference(host):
         editor.edit("{not json", 512, 768)
     align = host.nodes.NODE_CLASS_MAPPINGS["TruePose_AlignPose"]()
     good = [{"people": [], "canvas_width": 64, "canvas_height": 64}]
-    with pytest.raises(ValueError, match=r"^TruePose_AlignPose: input 'reference': expected a list of OpenPose frames"):
+    with pytest.raises(ValueError, match=r"^TruePose_AlignPose: input 'reference': expected OpenPose frames"):
         align.align([], good, "scale_translate")
     with pytest.raises(ValueError, match=r"^TruePose_AlignPose: input 'driving': not valid JSON"):
         align.align(good, "{", "scale_translate")
