@@ -42,17 +42,32 @@ class TruePose_Apply:
                 "lower": _strength("Pants and skirt."),
                 "skin": _strength("Arms and legs."),
                 "shoes": _strength("Shoes and socks."),
-                "fusion": (list(FUSION_MODES), {"default": "joint", "tooltip": "joint: one softmax over own + source region tokens (training-free default). gated: own attention + strength x region attention, for trained gates or routed layouts."}),
-                "start_percent": ("FLOAT", {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.01, "tooltip": "When in sampling the source starts being read."}),
+                "fusion": (list(FUSION_MODES),
+                    {"default": "joint",
+                        "tooltip": ("joint: one softmax over own + source region tokens (training-free default). gated: own attention + "
+                            "strength x region attention, for trained gates or routed layouts.")}),
+                "start_percent": ("FLOAT",
+                    {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.01, "tooltip": "When in sampling the source starts being read."}),
                 "end_percent": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01, "tooltip": "When it stops."}),
             },
             "optional": {
-                "target_layout": (PARSING, {"tooltip": "Where each region should land in the OUTPUT (e.g. from the target pose). Turns on routing: target face tokens read only the source face, and so on. At blocks whose tokens another patch merged or tiled (ToMe, HyperTile) routing is off: every token reads every enabled region there."}),
+                "target_layout": (PARSING,
+                    {"tooltip": ("Where each region should land in the OUTPUT (e.g. from the target pose). Turns on routing: target face "
+                        "tokens read only the source face, and so on. At blocks whose tokens another patch merged or tiled (ToMe, "
+                        "HyperTile) routing is off: every token reads every enabled region there.")}),
                 "background": _strength("Source background (off by default: it leaks the old backdrop).", 0.0),
-                "uncond_reads_source": ("BOOLEAN", {"default": False, "tooltip": "Let the negative (uncond) half of CFG read the source too."}),
-                "truepose_model": (TRUEPOSE_MODEL, {"tooltip": "Trained mode: use the checkpoint's learned region gates and the fusion it was trained with (overrides 'fusion')."}),
-                "pose_image": ("IMAGE", {"tooltip": "Trained mode: the target skeleton (Render Pose, at the output size) for the checkpoint's pose guider. One image, or one per latent."}),
-                "caa_strength": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 3.0, "step": 0.05, "tooltip": "Trained mode with CAA: scale of the CLIP region tokens in cross-attention (times each region's strength; 0 = off)."}),
+                "uncond_reads_source": ("BOOLEAN",
+                    {"default": False, "tooltip": "Let the negative (uncond) half of CFG read the source too."}),
+                "truepose_model": (TRUEPOSE_MODEL,
+                    {"tooltip": ("Trained mode: use the checkpoint's learned region gates and the fusion it was trained with (overrides "
+                        "'fusion').")}),
+                "pose_image": ("IMAGE",
+                    {"tooltip": ("Trained mode: the target skeleton (Render Pose, at the output size) for the checkpoint's pose guider. "
+                        "One image, or one per latent.")}),
+                "caa_strength": ("FLOAT",
+                    {"default": 1.0, "min": 0.0, "max": 3.0, "step": 0.05,
+                        "tooltip": ("Trained mode with CAA: scale of the CLIP region tokens in cross-attention (times each region's "
+                            "strength; 0 = off).")}),
             },
         }
 
@@ -65,7 +80,8 @@ class TruePose_Apply:
                 "connect a Load TruePose Model node, or feed the skeleton to your OpenPose ControlNet instead.",
             )
         if start_percent > end_percent:
-            raise input_error(NODE, "start_percent", f"start ({start_percent}) is after end ({end_percent}).", "set start_percent <= end_percent.")
+            raise input_error(NODE, "start_percent", f"start ({start_percent}) is after end ({end_percent}).",
+                "set start_percent <= end_percent.")
         strengths = dict(zip(_PERSON_REGIONS, (face, hair, upper, lower, skin, shoes)), background=background)
         sampling = model.get_model_object("model_sampling")
         gates = {}

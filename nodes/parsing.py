@@ -31,7 +31,9 @@ class TruePose_ParsingFromImage:
         return {
             "required": {
                 "palette_image": ("IMAGE", {"tooltip": "Colour label map, saved losslessly (PNG)."}),
-                "label_set": (list(LABEL_SETS), {"default": "lip", "tooltip": "The label set of the parser that made it: the same colour means different classes in LIP and ATR."}),
+                "label_set": (list(LABEL_SETS),
+                    {"default": "lip",
+                        "tooltip": "The label set of the parser that made it: the same colour means different classes in LIP and ATR."}),
             }
         }
 
@@ -55,7 +57,8 @@ class TruePose_ParsingFromMasks:
 
     def build(self, **masks):
         with node_errors("TruePose_ParsingFromMasks"):
-            given = {r: check_mask(r, m, "connect a MASK (e.g. from a segmenter or a painted mask).") for r, m in masks.items() if m is not None}
+            given = {r: check_mask(r, m, "connect a MASK (e.g. from a segmenter or a painted mask).") for r, m in masks.items()
+                if m is not None}
             if not given:
                 raise TruePoseInputError("face", "no mask connected.", "connect at least one region mask.")
             first, reference = next(iter(given.items()))
@@ -84,8 +87,12 @@ class TruePose_ParsingToMask:
         return {
             "required": {
                 "parsing": (PARSING,),
-                "labels": ("STRING", {"default": "face", "tooltip": f"Comma list of presets ({', '.join(LABEL_PRESETS)}), regions ({', '.join(REGION_GROUPS)}), LIP names or ids."}),
-                "grow": ("INT", {"default": 0, "min": -64, "max": 64, "tooltip": "Grow (or shrink, negative) the mask by this many pixels."}),
+                "labels": ("STRING",
+                    {"default": "face",
+                        "tooltip": (f"Comma list of presets ({', '.join(LABEL_PRESETS)}), regions ({', '.join(REGION_GROUPS)}), LIP names "
+                            "or ids.")}),
+                "grow": ("INT",
+                    {"default": 0, "min": -64, "max": 64, "tooltip": "Grow (or shrink, negative) the mask by this many pixels."}),
                 "blur": ("INT", {"default": 0, "min": 0, "max": 64, "tooltip": "Feather radius in pixels."}),
                 "invert": ("BOOLEAN", {"default": False}),
             }

@@ -26,7 +26,8 @@ CATEGORY = "TruePose/pose"
 MAX_RENDER_SIDE = 8192
 MIN_CONFIDENCE = ("FLOAT", {
     "default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01,
-    "tooltip": "Points with a lower confidence c are left out. 1.0 = controlnet_aux (draws c >= 1 only); ~0.3 for CMU OpenPose JSON with real scores.",
+    "tooltip": ("Points with a lower confidence c are left out. 1.0 = controlnet_aux (draws c >= 1 only); ~0.3 for CMU OpenPose JSON with "
+        "real scores."),
 })
 
 
@@ -35,14 +36,16 @@ def read_pose(node: str, pose, input_name: str = "pose_keypoint", width: int | N
     are the canvas of a pose that gives none."""
     alternative = ", or set the node's width and height" if width is not None else ""
     with node_errors(node):
-        return parse_pose_keypoint(pose, input_name, default_canvas=(width, height) if width and height else None, canvas_alternative=alternative)
+        return parse_pose_keypoint(pose, input_name, default_canvas=(width, height) if width and height else None,
+            canvas_alternative=alternative)
 
 
 def _size(node: str, frame, width: int, height: int) -> tuple[int, int]:
     size = (width or frame.width, height or frame.height)
     if max(size) > MAX_RENDER_SIDE:
         raise input_error(
-            node, "width" if size[0] > MAX_RENDER_SIDE else "height", f"the output would be {size[0]}x{size[1]} (the pose's canvas); at most {MAX_RENDER_SIDE} is drawn.",
+            node, "width" if size[0] > MAX_RENDER_SIDE else "height",
+            f"the output would be {size[0]}x{size[1]} (the pose's canvas); at most {MAX_RENDER_SIDE} is drawn.",
             f"set width and height (at most {MAX_RENDER_SIDE}); the pose is scaled onto them.",
         )
     return size
@@ -64,7 +67,9 @@ class TruePose_RenderPose:
                 "pose_keypoint": (POSE_KEYPOINT,),
                 "width": ("INT", {"default": 0, "min": 0, "max": MAX_RENDER_SIDE, "step": 8, "tooltip": "0 = the pose's canvas width."}),
                 "height": ("INT", {"default": 0, "min": 0, "max": MAX_RENDER_SIDE, "step": 8, "tooltip": "0 = the pose's canvas height."}),
-                "stick_scale": ("FLOAT", {"default": 1.0, "min": 0.25, "max": 8.0, "step": 0.25, "tooltip": "Limb and joint thickness (xinsir SDXL ControlNets like ~2)."}),
+                "stick_scale": ("FLOAT",
+                    {"default": 1.0, "min": 0.25, "max": 8.0, "step": 0.25,
+                        "tooltip": "Limb and joint thickness (xinsir SDXL ControlNets like ~2)."}),
                 "body": ("BOOLEAN", {"default": True}),
                 "hands": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has hand keypoints (e.g. DWPose)."}),
                 "face": ("BOOLEAN", {"default": True, "tooltip": "Drawn when the pose has the 70 face keypoints."}),
@@ -79,7 +84,8 @@ class TruePose_RenderPose:
                 with node_errors("TruePose_RenderPose"):
                     require_people([next(f for f in frames if has_visible_person(f))], "min_confidence", min_confidence)
             raise input_error(
-                "TruePose_RenderPose", "pose_keypoint", "the pose is empty: no frame has a visible keypoint, so the ControlNet would get a black image.",
+                "TruePose_RenderPose", "pose_keypoint",
+                "the pose is empty: no frame has a visible keypoint, so the ControlNet would get a black image.",
                 "check that the pose estimator found a person, or load another pose.",
             )
         size = _size("TruePose_RenderPose", frames[0], width, height)
@@ -88,7 +94,8 @@ class TruePose_RenderPose:
 
 
 class TruePose_PoseToLayout:
-    DESCRIPTION = "A coarse map of where face, hair, clothes and limbs will be in the output, from the target pose: connect it to Apply TruePose's target_layout (routing) or turn it into masks."
+    DESCRIPTION = ("A coarse map of where face, hair, clothes and limbs will be in the output, from the target pose: connect it to Apply "
+        "TruePose's target_layout (routing) or turn it into masks.")
     CATEGORY = CATEGORY
     RETURN_TYPES = (PARSING, "MASK")
     RETURN_NAMES = ("layout", "person_mask")
@@ -99,7 +106,9 @@ class TruePose_PoseToLayout:
         return {
             "required": {
                 "pose_keypoint": (POSE_KEYPOINT,),
-                "width": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8, "tooltip": "0 = the pose's canvas width. Use the size of the image you generate."}),
+                "width": ("INT",
+                    {"default": 0, "min": 0, "max": 8192, "step": 8,
+                        "tooltip": "0 = the pose's canvas width. Use the size of the image you generate."}),
                 "height": ("INT", {"default": 0, "min": 0, "max": 8192, "step": 8}),
             }
         }
@@ -129,7 +138,9 @@ class TruePose_AlignPose:
             "required": {
                 "reference": (POSE_KEYPOINT, {"tooltip": "The source person's pose (first person of the first frame)."}),
                 "driving": (POSE_KEYPOINT, {"tooltip": "The target pose(s) to retarget; its canvas is kept."}),
-                "mode": (list(ALIGN_MODES), {"default": "scale_translate", "tooltip": "scale_translate: uniform scale + move; limb_lengths: also every bone takes the source's length."}),
+                "mode": (list(ALIGN_MODES),
+                    {"default": "scale_translate",
+                        "tooltip": "scale_translate: uniform scale + move; limb_lengths: also every bone takes the source's length."}),
             }
         }
 
@@ -155,7 +166,8 @@ class TruePose_EstimatePose:
         return {
             "required": {
                 "image": ("IMAGE",),
-                "if_no_person": (["error", "empty pose"], {"default": "error", "tooltip": "What to do with a frame where nobody is found."}),
+                "if_no_person": (["error", "empty pose"],
+                    {"default": "error", "tooltip": "What to do with a frame where nobody is found."}),
             }
         }
 

@@ -74,7 +74,8 @@ class TruePose_PoseEditor:
         frames = read_pose("TruePose_PoseEditor", pose, "pose_store")
         image = torch.from_numpy(np.stack([render_frame(f, width, height) for f in frames])).float() / 255.0
         backgrounds = [] if bg_image is None else [save_temp_png(frame, "truepose_pose_bg") for frame in bg_image[:MAX_BACKGROUND_FRAMES]]
-        payload = {"input": incoming, "output": pose, "reference": reference, "backgrounds": backgrounds, "edited": bool(pose_store.strip())}
+        payload = {"input": incoming, "output": pose, "reference": reference, "backgrounds": backgrounds,
+            "edited": bool(pose_store.strip())}
         return {"ui": {POSE_KEY: [payload]}, "result": (pose, image)}
 
 

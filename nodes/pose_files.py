@@ -25,10 +25,12 @@ def _input_file(name: str) -> str:
             "copy the .json file into ComfyUI/input (subfolders are fine) and give its name relative to it.",
         )
     if not os.path.isfile(path):
-        raise input_error("TruePose_LoadPoseJSON", "pose_json", f"no file '{name}' in the input folder.", "put the .json file in ComfyUI/input or paste its text.")
+        raise input_error("TruePose_LoadPoseJSON", "pose_json", f"no file '{name}' in the input folder.",
+            "put the .json file in ComfyUI/input or paste its text.")
     if os.path.getsize(path) > MAX_POSE_FILE_BYTES:
         raise input_error(
-            "TruePose_LoadPoseJSON", "pose_json", f"'{name}' is {os.path.getsize(path) / 2**20:.0f} MiB; pose files up to {MAX_POSE_FILE_BYTES // 2**20} MiB are read.",
+            "TruePose_LoadPoseJSON", "pose_json",
+            f"'{name}' is {os.path.getsize(path) / 2**20:.0f} MiB; pose files up to {MAX_POSE_FILE_BYTES // 2**20} MiB are read.",
             "split the sequence into several files.",
         )
     return path
@@ -43,7 +45,8 @@ class TruePose_LoadPoseJSON:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"pose_json": ("STRING", {"multiline": True, "default": "", "tooltip": "OpenPose JSON text, or the name of a .json file in ComfyUI's input folder."})}}
+        return {"required": {"pose_json": ("STRING",
+            {"multiline": True, "default": "", "tooltip": "OpenPose JSON text, or the name of a .json file in ComfyUI's input folder."})}}
 
     def load(self, pose_json):
         text = pose_json.strip()
@@ -95,10 +98,12 @@ class TruePose_SavePoseJSON:
             folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(filename_prefix, folder_paths.get_output_directory())
         except Exception as e:  # ComfyUI's own check, in words it does not explain
             raise input_error(
-                "TruePose_SavePoseJSON", "filename_prefix", f"ComfyUI refused the prefix '{filename_prefix}' ({str(e).splitlines()[0].strip('* ')}).",
+                "TruePose_SavePoseJSON", "filename_prefix",
+                f"ComfyUI refused the prefix '{filename_prefix}' ({str(e).splitlines()[0].strip('* ')}).",
                 "use a relative prefix such as 'truepose/pose' inside the output folder.",
             ) from None
-        files = {f"{name}_{counter:05}_{i:04}.json": frame for i, frame in enumerate(frames)} if per_frame else {f"{name}_{counter:05}_.json": frames}
+        files = ({f"{name}_{counter:05}_{i:04}.json": frame for i, frame in enumerate(frames)} if per_frame
+                 else {f"{name}_{counter:05}_.json": frames})
         for filename, content in files.items():
             with open(os.path.join(folder, filename), "w", encoding="utf-8") as f:
                 json.dump(content, f, allow_nan=False)

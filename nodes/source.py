@@ -30,10 +30,13 @@ def prepare_source(image: torch.Tensor, parsing: ParsingMap) -> tuple[torch.Tens
     check_image("image", image, "connect a LoadImage (or any IMAGE) output.")
     b, h, w = image.shape[0], image.shape[1], image.shape[2]
     if min(h, w) < 64:
-        raise TruePoseInputError("image", f"the image is only {w}x{h} pixels.", "use a source image of at least 64 pixels per side (512 recommended).")
+        raise TruePoseInputError("image", f"the image is only {w}x{h} pixels.",
+            "use a source image of at least 64 pixels per side (512 recommended).")
     if not isinstance(parsing, ParsingMap):
-        raise TruePoseInputError("parsing", f"expected a TruePose parsing, got {type(parsing).__name__}.", "connect a TruePose parsing node's output.")
-    check_batch("parsing", parsing.batch_size, b, "parsing maps", "a source image batch", "parse the same image batch you encode (one map per image), or give one map for all.")
+        raise TruePoseInputError("parsing", f"expected a TruePose parsing, got {type(parsing).__name__}.",
+            "connect a TruePose parsing node's output.")
+    check_batch("parsing", parsing.batch_size, b, "parsing maps", "a source image batch",
+        "parse the same image batch you encode (one map per image), or give one map for all.")
     check_aspect("parsing", parsing.size, (h, w), "the image", "parse this very image, or crop/resize both the same way before parsing.")
     labels = parsing.resized(h, w).labels
     if parsing.batch_size == 1 and b > 1:
@@ -69,10 +72,15 @@ class TruePose_EncodeSource:
                 "parsing": (PARSING, {"tooltip": "Human parsing of the source image (same size and batch)."}),
             },
             "optional": {
-                "conditioning": ("CONDITIONING", {"tooltip": "Positive prompt for the SourceNet pass (recommended; empty context if absent)."}),
-                "dilate_regions": ("BOOLEAN", {"default": False, "tooltip": "Grow every region by one token per block, so thin parts keep their edges."}),
-                "truepose_model": (TRUEPOSE_MODEL, {"tooltip": "Trained mode: run the SourceNet with this checkpoint's weights instead of MODEL's."}),
-                "clip_vision": ("CLIP_VISION", {"tooltip": "Trained mode with CAA: the CLIP vision model the checkpoint was trained with; encodes one crop per region."}),
+                "conditioning": ("CONDITIONING",
+                    {"tooltip": "Positive prompt for the SourceNet pass (recommended; empty context if absent)."}),
+                "dilate_regions": ("BOOLEAN",
+                    {"default": False, "tooltip": "Grow every region by one token per block, so thin parts keep their edges."}),
+                "truepose_model": (TRUEPOSE_MODEL,
+                    {"tooltip": "Trained mode: run the SourceNet with this checkpoint's weights instead of MODEL's."}),
+                "clip_vision": ("CLIP_VISION",
+                    {"tooltip": ("Trained mode with CAA: the CLIP vision model the checkpoint was trained with; encodes one crop per "
+                        "region.")}),
             },
         }
 
@@ -102,7 +110,8 @@ class TruePose_MergeSources:
             "required": {
                 "source": (SOURCE, {"tooltip": "The base source: every region not listed comes from here."}),
                 "other": (SOURCE, {"tooltip": "The source the listed regions come from."}),
-                "regions": ("STRING", {"default": "upper, lower", "tooltip": f"Comma list of regions to take from 'other': {', '.join(REGION_NAMES)}."}),
+                "regions": ("STRING",
+                    {"default": "upper, lower", "tooltip": f"Comma list of regions to take from 'other': {', '.join(REGION_NAMES)}."}),
             }
         }
 
@@ -110,7 +119,8 @@ class TruePose_MergeSources:
         names = [r.strip().lower() for r in regions.split(",") if r.strip()]
         unknown = [r for r in names if r not in REGION_NAMES]
         if unknown or not names:
-            raise input_error("TruePose_MergeSources", "regions", f"unknown or empty region list {unknown or regions!r}.", f"use {', '.join(REGION_NAMES)}.")
+            raise input_error("TruePose_MergeSources", "regions", f"unknown or empty region list {unknown or regions!r}.",
+                f"use {', '.join(REGION_NAMES)}.")
         with node_errors("TruePose_MergeSources"):
             return (source.merged(other, names),)
 

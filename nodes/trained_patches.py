@@ -99,7 +99,8 @@ def caa_patch(model_patcher, checkpoint: TruePoseCheckpoint, source: SourceBank,
     modules = attn2_modules(model_patcher, NODE)
     context_dim = next(iter(modules.values())).to_k.in_features
     if context_dim != meta["context_dim"]:
-        raise input_error(NODE, "truepose_model", f"its CAA tokens are {meta['context_dim']} wide; this MODEL's cross-attention takes {context_dim}.",
+        raise input_error(NODE, "truepose_model",
+            f"its CAA tokens are {meta['context_dim']} wide; this MODEL's cross-attention takes {context_dim}.",
                           "use the base model the TruePose checkpoint was trained from.")
     projection = CAAProjection(meta["embed_dim"], meta["context_dim"], tuple(meta["regions"]))
     projection.load_state_dict(checkpoint.caa)

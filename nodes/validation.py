@@ -61,7 +61,8 @@ def check_conditioning_width(model_patcher, conditioning, input_name: str = "con
         return
     if not isinstance(conditioning, (list, tuple)) or not conditioning or not isinstance(conditioning[0], (list, tuple)) \
             or not isinstance(conditioning[0][0], torch.Tensor):
-        raise TruePoseInputError(input_name, f"expected a CONDITIONING, got {type(conditioning).__name__}.", "connect a CLIP Text Encode output.")
+        raise TruePoseInputError(input_name, f"expected a CONDITIONING, got {type(conditioning).__name__}.",
+            "connect a CLIP Text Encode output.")
     config = getattr(getattr(getattr(model_patcher, "model", None), "model_config", None), "unet_config", None) or {}
     expected = config.get("context_dim")
     width = int(conditioning[0][0].shape[-1])

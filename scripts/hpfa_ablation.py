@@ -34,7 +34,8 @@ def run(out: Path, variant: str, seed: int, args: argparse.Namespace) -> dict:
         return json.loads(done.read_text())
     argv = [
         "--out", str(folder), "--seed", str(seed), "--vae", args.vae, "--steps", str(args.steps),
-        "--width", str(args.width), "--eval-pairs", str(args.pairs), "--sample-steps", str(args.sample_steps), "--cfg", str(args.cfg), *VARIANTS[variant],
+        "--width", str(args.width), "--eval-pairs", str(args.pairs), "--sample-steps", str(args.sample_steps), "--cfg", str(args.cfg),
+        *VARIANTS[variant],
     ]
     return train_demo_model.main(argv)
 
@@ -47,7 +48,8 @@ def gather(out: Path) -> dict:
             report["runs"][path.parent.name] = {"metrics": result["metrics"], "steps": result["steps_done"], "seconds": result["seconds"]}
             report.setdefault("latent_ceiling", result.get("latent_ceiling"))
             report.setdefault("source_copy", result.get("source_copy"))
-            report.setdefault("settings", {k: result["args"][k] for k in ("steps", "batch", "lr", "width", "eval_pairs", "sample_steps", "cfg", "vae")})
+            report.setdefault("settings",
+                {k: result["args"][k] for k in ("steps", "batch", "lr", "width", "eval_pairs", "sample_steps", "cfg", "vae")})
     if report["runs"] and not report.get("source_copy"):
         report["source_copy"] = source_copy(report["settings"]["eval_pairs"])
     for variant in VARIANTS:
@@ -72,9 +74,11 @@ def source_copy(pairs: int) -> dict:
 def table(report: dict) -> str:
     lines = ["| run | seeds | SSIM | PSNR | face | upper | lower |", "|---|---|---|---|---|---|---|"]
     for variant, s in report["summary"].items():
-        cells = " | ".join(f"{s[m]['mean']:.3f} ± {s[m]['std']:.3f}" if m != "psnr" else f"{s[m]['mean']:.2f} ± {s[m]['std']:.2f}" for m in METRICS)
+        cells = " | ".join(f"{s[m]['mean']:.3f} ± {s[m]['std']:.3f}" if m != "psnr" else f"{s[m]['mean']:.2f} ± {s[m]['std']:.2f}"
+            for m in METRICS)
         lines.append(f"| {variant.replace('_', ' ')} | {s['seeds']} | {cells} |")
-    for name, key in (("source copy (the source image as the answer)", "source_copy"), ("VAE ceiling (decode(encode(truth)))", "latent_ceiling")):
+    for name, key in (("source copy (the source image as the answer)", "source_copy"),
+                      ("VAE ceiling (decode(encode(truth)))", "latent_ceiling")):
         row = report.get(key)
         if row:
             lines.append(f"| {name} | - | " + " | ".join(f"{row[m]:.3f}" if m != "psnr" else f"{row[m]:.2f}" for m in METRICS) + " |")

@@ -42,7 +42,8 @@ def measure(size: int) -> None:
     out = palette_image_to_labels(image, "lip")
     seconds = time.perf_counter() - start
     peak = _vm("VmHWM") - before
-    print(f"{size}x{size}: input {image.numel() * 4 / 2**20:.0f} MiB, decode peak +{peak / 2**20:.0f} MiB, {seconds:.2f} s, out {tuple(out.shape)}")
+    print(f"{size}x{size}: input {image.numel() * 4 / 2**20:.0f} MiB, decode peak +{peak / 2**20:.0f} MiB, {seconds:.2f} s, out "
+        f"{tuple(out.shape)}")
 
 
 def main(argv: list[str]) -> int:

@@ -39,7 +39,8 @@ def load_reference(root: Path):
     exec(compile((root / "dwpose" / "util.py").read_text(), "util.py", "exec"), util.__dict__)
     tree = ast.parse((root / "dwpose" / "__init__.py").read_text())
     wanted = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ("draw_poses", "decode_json_as_poses")]
-    scope = dict(namespace, util=util, np=np, List=list, Tuple=tuple, Optional=__import__("typing").Optional, Union=__import__("typing").Union)
+    scope = dict(namespace, util=util, np=np, List=list, Tuple=tuple, Optional=__import__("typing").Optional,
+        Union=__import__("typing").Union)
     exec(compile(ast.Module(body=wanted, type_ignores=[]), "__init__.py", "exec"), scope)
     return scope["draw_poses"], scope["decode_json_as_poses"]
 

@@ -109,7 +109,8 @@ def install_tiny_sdxl_models(models_dir: Path) -> dict[str, Path]:
         "controlnet": models_dir / "controlnet" / SDXL_CONTROLNET_NAME,
         "lora": models_dir / "loras" / SDXL_LORA_NAME,
     }
-    writers = {"checkpoint": write_sdxl_checkpoint, "controlnet": lambda p: _save(tiny_sdxl_controlnet_state_dict(), p), "lora": write_sdxl_lora}
+    writers = {"checkpoint": write_sdxl_checkpoint,
+        "controlnet": lambda p: _save(tiny_sdxl_controlnet_state_dict(), p), "lora": write_sdxl_lora}
     for kind, path in out.items():
         if not path.exists():
             writers[kind](path)

@@ -62,9 +62,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--gate-lr", type=float, default=1e-2, help="learning rate of the HPFA gates (they start at 0)")
     p.add_argument("--no-hpfa", action="store_true", help="the ablation: TargetNet never reads SourceNet")
     p.add_argument("--no-background", action="store_true",
-                   help="HPFA without the background region (the pack's default for photos); the demo reads it: the synthetic backdrop is per person")
+                   help=("HPFA without the background region (the pack's default for photos); the demo reads it: the synthetic backdrop is "
+                       "per person"))
     p.add_argument("--max-minutes", type=float, default=0.0, help="stop stage 2 after this long (0: no limit); the steps done are recorded")
-    p.add_argument("--stop-step", type=int, default=0, help="stop stage 2 after this step (same LR schedule as --steps): reproduces a --max-minutes run")
+    p.add_argument("--stop-step", type=int, default=0,
+        help="stop stage 2 after this step (same LR schedule as --steps): reproduces a --max-minutes run")
     p.add_argument("--eval-pairs", type=int, default=200)
     p.add_argument("--sample-steps", type=int, default=20)
     p.add_argument("--cfg", type=float, default=1.0)
@@ -237,7 +239,8 @@ def held_out(args, count: int) -> dict[str, torch.Tensor]:
     return default_collate([data[i] for i in range(count)])
 
 
-def evaluate(model: TruePoseTrainModel, latent: TAESDLatent, batch: dict, steps: int, cfg: float, chunk: int = 25) -> tuple[dict, torch.Tensor]:
+def evaluate(model: TruePoseTrainModel, latent: TAESDLatent, batch: dict, steps: int, cfg: float,
+        chunk: int = 25) -> tuple[dict, torch.Tensor]:
     parts = Parts(latent, None, alphas_cumprod())
     outputs = []
     for start in range(0, len(batch["source_image"]), chunk):
@@ -306,7 +309,8 @@ def main(argv=None) -> dict:
     print(json.dumps({k: v for k, v in report.items() if k != "args"}, indent=1))
     if args.ship:
         recipe = {"command": "scripts/train_demo_model.py " + " ".join(argv if argv is not None else sys.argv[1:]), **trained,
-                  "metrics": report.get("metrics"), "latent_ceiling": report.get("latent_ceiling"), "source_copy": report.get("source_copy")}
+                  "metrics": report.get("metrics"), "latent_ceiling": report.get("latent_ceiling"),
+                  "source_copy": report.get("source_copy")}
         shipped = demo_model.save_compact(Path(args.ship_to), model, taesd, recipe)
         if shipped.resolve() == demo_model.DEMO_FILE.resolve():
             (REPO_ROOT / "docs" / "demo_model_loss.csv").write_text((out / "loss.csv").read_text())

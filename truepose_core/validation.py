@@ -97,7 +97,8 @@ def check_aspect(input_name: str, size: tuple[int, int], reference: tuple[int, i
 
 # What the Apply inputs are checked against. At Apply time the latent is not known yet: the inputs
 # are checked against each other; while sampling, against the latent batch and size.
-_LAYOUT_FIX = "make the target layout at the output image size (the Empty Latent Image's width and height), e.g. parse or draw it from the target pose at that size."
+_LAYOUT_FIX = ("make the target layout at the output image size (the Empty Latent Image's width and height), e.g. parse or draw it from "
+    "the target pose at that size.")
 _POSE_FIX = "render the pose at the output image size (Render Pose width/height = Empty Latent Image size)."
 _PER_LATENT_FIX = "give one {what}, or exactly one per latent (the Empty Latent Image's batch_size)."
 

@@ -128,15 +128,18 @@ def _write_edited(tmp_path, checkpoint, name, tensors=None, **meta_changes):
     [
         ({"format_version": "one"}, r"'bad\.safetensors': metadata format_version is 'one', not a whole number"),
         ({"format_version": "7"}, r"format version 7; this pack reads up to 1.*Fix: update the TruePose node pack"),
-        ({"fusion": "multiply"}, r"metadata fusion 'multiply' is not one of joint, gated \(the file is at fault, not Apply's fusion widget\)"),
+        ({"fusion": "multiply"},
+            r"metadata fusion 'multiply' is not one of joint, gated \(the file is at fault, not Apply's fusion widget\)"),
         ({"label_set": "coco"}, r"metadata label_set 'coco' is not one of lip, atr, cihp, pascal"),
         ({"pose_guider": '{"out_channels": 32, "downsample": 4, "in_channels": 3, "base_width": 16, "dropout": 0.1}'},
          r"metadata pose_guider has unknown arguments \['dropout'\]"),
-        ({"pose_guider": '{"out_channels": 32, "downsample": 3}'}, r"metadata pose_guider is not a valid pose guider \(downsample must be a power of two"),
+        ({"pose_guider": '{"out_channels": 32, "downsample": 3}'},
+            r"metadata pose_guider is not a valid pose guider \(downsample must be a power of two"),
         ({"pose_guider": "[32]"}, r"metadata 'pose_guider' is a JSON list, expected a JSON dict"),
         ({"unet_config": "{not json"}, r"metadata 'unet_config' is not valid JSON"),
         ({"unet_config": '{"channel_mult": [1, 2], "transformer_depth": [1]}'}, r"metadata unet_config does not describe a UNet"),
-        ({"unet_config": '{"model_channels": 32, "channel_mult": [1, 2, 4], "num_res_blocks": 1, "transformer_depth": [1, 1, 1], "num_heads": 4, "context_dim": 16}'},
+        ({"unet_config": ('{"model_channels": 32, "channel_mult": [1, 2, 4], "num_res_blocks": 1, "transformer_depth": [1, 1, 1], '
+            '"num_heads": 4, "context_dim": 16}')},
          r"its source_unet tensors do not match the network its metadata describes: missing"),
         ({"blocks": '[["sideways", 1, 0]]'}, r"metadata block \['sideways', 1, 0\] is not"),
         ({"region_groups": '{"face": [13, 99]}'}, r"region group 'face' holds \[13, 99\]"),
@@ -154,7 +157,8 @@ def test_bad_metadata_is_blamed_on_the_file(checkpoint, tmp_path, meta_changes, 
     [
         ({"pose_guider.conv_out.weight": torch.zeros(32, 64, 1, 1)},
          r"tensor 'pose_guider\.conv_out\.weight' has shape \[32, 64, 1, 1\]; its metadata implies \[32, 64, 3, 3\]"),
-        ({"source_unet.out.2.weight": torch.zeros(4, 32, 1, 1)}, r"tensor 'source_unet\.out\.2\.weight' has shape \[4, 32, 1, 1\]; its metadata implies \[4, 32, 3, 3\]"),
+        ({"source_unet.out.2.weight": torch.zeros(4, 32, 1, 1)},
+            r"tensor 'source_unet\.out\.2\.weight' has shape \[4, 32, 1, 1\]; its metadata implies \[4, 32, 3, 3\]"),
         ({"hpfa.gate.face": torch.tensor([0.5, 0.5])}, r"tensor 'hpfa\.gate\.face' has shape \[2\]; a gate is a single number"),
         ({"hpfa.gate.wings": torch.tensor(0.5)}, r"tensor 'hpfa\.gate\.wings' is the gate of an unknown region"),
         ({"caa.norm.weight": torch.ones(8)}, r"tensor 'caa\.norm\.weight' has shape \[8\]; its metadata implies \[16\]"),
@@ -173,5 +177,6 @@ def test_a_missing_pose_guider_tensor_is_named(checkpoint, tmp_path):
     flat = {k: v for k, v in checkpoint.flat().items() if k != "pose_guider.conv_out.bias"}
     path = tmp_path / "missing.safetensors"
     save_file(flat, str(path), metadata=checkpoint.meta.to_strings())
-    with pytest.raises(TruePoseInputError, match=r"its pose_guider tensors do not match .*missing 1 \(e\.g\. 'pose_guider\.conv_out\.bias'\)"):
+    with pytest.raises(TruePoseInputError,
+        match=r"its pose_guider tensors do not match .*missing 1 \(e\.g\. 'pose_guider\.conv_out\.bias'\)"):
         load_checkpoint(path)

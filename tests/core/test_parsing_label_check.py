@@ -44,7 +44,9 @@ def test_a_lip_map_read_as_atr_is_refused_by_its_shoe_colours():
 
 
 def test_a_lip_map_without_shoes_read_as_atr_is_refused_by_its_layout():
-    with pytest.raises(TruePoseInputError, match=r"read as atr, the map's 'Right-leg' lies 25% of the image height above its 'Skirt', which a person never shows; read as lip, every class is in body order: this looks like a lip map") as info:
+    with pytest.raises(TruePoseInputError,
+        match=(r"read as atr, the map's 'Right-leg' lies 25% of the image height above its 'Skirt', which a person never shows; read as "
+            r"lip, every class is in body order: this looks like a lip map")) as info:
         read(figure_lip(shoes=False), "atr")
     assert "set label_set to 'lip'" in info.value.fix
 

@@ -178,7 +178,8 @@ def test_a_converted_file_whose_metadata_contradicts_its_head_is_refused(weights
 def test_nan_weights_are_named(weights):
     damaged = dict(weights)
     damaged["layer2.1.bn1.running_var"] = weights["layer2.1.bn1.running_var"].clone().index_fill_(0, torch.tensor([3]), float("nan"))
-    with pytest.raises(TruePoseInputError, match=r"input 'model_name': the SCHP tensor 'layer2\.1\.bn1\.running_var' holds 1 NaN and 0 infinite"):
+    with pytest.raises(TruePoseInputError,
+        match=r"input 'model_name': the SCHP tensor 'layer2\.1\.bn1\.running_var' holds 1 NaN and 0 infinite"):
         build_network(damaged)
 
 

@@ -90,11 +90,13 @@ def test_nested_triples_numpy_values_body25_and_68_point_faces_are_read():
     p = parse_pose_keypoint(frame(nested))[0].people[0]
     np.testing.assert_allclose(p.body[17], STANDING[17])
     assert p.face.shape == (70, 2) and np.isnan(p.face[68:]).all()
-    in_memory = {"pose_keypoints_2d": np.array([[x, y, 1.0] for x, y in STANDING], np.float32), "hand_left_keypoints_2d": [np.float32(5.0)] * 63}
+    in_memory = {"pose_keypoints_2d": np.array([[x, y, 1.0] for x, y in STANDING], np.float32),
+        "hand_left_keypoints_2d": [np.float32(5.0)] * 63}
     p = parse_pose_keypoint(frame(in_memory))[0].people[0]
     np.testing.assert_allclose(p.body[3], STANDING[3])
     np.testing.assert_allclose(p.left_hand[0], (5, 5))
-    mixed = {"people": [{"pose_keypoints_2d": [None, None, None] + [np.float32(0.5)] * 51}], "canvas_width": np.int64(W), "canvas_height": np.int64(H)}
+    mixed = {"people": [{"pose_keypoints_2d": [None, None, None] + [np.float32(0.5)] * 51}], "canvas_width": np.int64(W),
+        "canvas_height": np.int64(H)}
     p = parse_pose_keypoint(mixed)[0].people[0]
     assert np.isnan(p.body[0]).all() and np.allclose(p.body[1], (W / 2, H / 2))
     body25 = STANDING[:8] + [(100, 160)] + STANDING[8:] + [(0, 0)] * 6
@@ -103,7 +105,9 @@ def test_nested_triples_numpy_values_body25_and_68_point_faces_are_read():
 
 
 def test_a_pose_without_canvas_uses_the_callers_canvas_never_1x1():
-    with pytest.raises(TruePoseInputError, match=r"frame 0 has no canvas_width / canvas_height.*Fix: add canvas_width and canvas_height to the frame \(the image size in pixels\)\.$"):
+    with pytest.raises(TruePoseInputError,
+        match=(r"frame 0 has no canvas_width / canvas_height.*Fix: add canvas_width and canvas_height to the frame \(the image size in "
+            r"pixels\)\.$")):
         parse_pose_keypoint({"people": [{"pose_keypoints_2d": flat(STANDING)}]})
     with pytest.raises(TruePoseInputError, match="or set the node's width and height"):
         parse_pose_keypoint({"people": [{"pose_keypoints_2d": flat(STANDING)}]}, canvas_alternative=", or set the node's width and height")
@@ -118,21 +122,28 @@ def test_a_pose_without_canvas_uses_the_callers_canvas_never_1x1():
 
 BODY = flat(STANDING)
 MALFORMED = [
-    ({"people": None, "canvas_width": 8, "canvas_height": 8}, r"frame 0: people is None \(NoneType\), not a list\. Fix: give 'people': \[\]"),
+    ({"people": None, "canvas_width": 8, "canvas_height": 8},
+        r"frame 0: people is None \(NoneType\), not a list\. Fix: give 'people': \[\]"),
     ({"people": [[1, 2]], "canvas_width": 8, "canvas_height": 8}, r"frame 0, person 0 is \[1, 2\] \(list\), not an object"),
-    ({"people": [{"pose_keypoints_2d": [0.5] * 53}], "canvas_width": 8, "canvas_height": 8}, r"frame 0, person 0, pose_keypoints_2d: expected 18 points \(54 numbers\) or 25 .* got 53"),
-    ({"people": [{"pose_keypoints_2d": ["0.5"] * 54}], "canvas_width": 8, "canvas_height": 8}, r"pose_keypoints_2d: value 0 is '0\.5' \(str\), not a number\. Fix: keypoint lists hold numbers"),
-    ({"people": [], "canvas_width": "wide", "canvas_height": 8}, r"frame 0: canvas_width is 'wide', not a number\. Fix: set canvas_width to the image size"),
+    ({"people": [{"pose_keypoints_2d": [0.5] * 53}], "canvas_width": 8, "canvas_height": 8},
+        r"frame 0, person 0, pose_keypoints_2d: expected 18 points \(54 numbers\) or 25 .* got 53"),
+    ({"people": [{"pose_keypoints_2d": ["0.5"] * 54}], "canvas_width": 8, "canvas_height": 8},
+        r"pose_keypoints_2d: value 0 is '0\.5' \(str\), not a number\. Fix: keypoint lists hold numbers"),
+    ({"people": [], "canvas_width": "wide", "canvas_height": 8},
+        r"frame 0: canvas_width is 'wide', not a number\. Fix: set canvas_width to the image size"),
     ("[" * 100000 + "]" * 100000, r"nested far too deeply"),
     (b'[{"people": [], "canvas_width": 8, "canvas_height": 8, "note": "\xff"}]', r"not UTF-8 text .*Fix: save the file as UTF-8"),
     ('[{"people": [], "canvas_width": Infinity, "canvas_height": 8}]', r"frame 0: canvas_width is inf, not a whole number of pixels"),
     ('[{"people": [], "canvas_width": 8, "canvas_height": NaN}]', r"frame 0: canvas_height is nan, not a whole number"),
-    ({"people": [{"pose_keypoints_2d": [1e12, 5.0, 1.0] + BODY[3:]}], "canvas_width": 8, "canvas_height": 8}, r"frame 0, person 0, pose_keypoints_2d: point 0 is at \(1e\+12, 5\), beyond"),
+    ({"people": [{"pose_keypoints_2d": [1e12, 5.0, 1.0] + BODY[3:]}], "canvas_width": 8, "canvas_height": 8},
+        r"frame 0, person 0, pose_keypoints_2d: point 0 is at \(1e\+12, 5\), beyond"),
     ({"people": [], "canvas_width": 100000, "canvas_height": 100000}, r"canvas_width = 100000 is outside 1\.\.16384 pixels"),
     ({"people": [{"pose_keypoints_2d": BODY}] * 300, "canvas_width": 8, "canvas_height": 8}, r"frame 0 has 300 people; at most 256"),
-    ([{"people": [], "canvas_width": 8, "canvas_height": 8}, {"people": [{"hand_left_keypoints_2d": [1.0] * 60}], "canvas_width": 8, "canvas_height": 8}],
+    ([{"people": [], "canvas_width": 8, "canvas_height": 8},
+        {"people": [{"hand_left_keypoints_2d": [1.0] * 60}], "canvas_width": 8, "canvas_height": 8}],
      r"frame 1, person 0, hand_left_keypoints_2d: expected 21 points \(63 numbers\), got 60"),
-    ({"people": [{"face_keypoints_2d": "none"}], "canvas_width": 8, "canvas_height": 8}, r"frame 0, person 0, face_keypoints_2d is 'none' \(str\), not a list"),
+    ({"people": [{"face_keypoints_2d": "none"}], "canvas_width": 8, "canvas_height": 8},
+        r"frame 0, person 0, face_keypoints_2d is 'none' \(str\), not a list"),
     ({"people": [], "canvas_width": 512.5, "canvas_height": 8}, r"canvas_width is 512\.5, not a whole number"),
     ({"people": [], "canvas_width": 8}, r"only one of canvas_width / canvas_height"),
     ([], r"expected OpenPose frames.*got an empty list"),

@@ -51,7 +51,8 @@ def test_routed_hpfa_runs_at_the_portrait_bucket_and_changes_the_cond_rows_only(
     from truepose_core.parsing import ParsingMap
 
     layout = ParsingMap(torch.from_numpy(target_labels)[None])
-    config = HPFAConfig(strengths={"face": 1.0, "upper": 1.0, "lower": 1.0, "hair": 1.0}, fusion="gated", gates={"face": 1.0, "upper": 1.0, "lower": 1.0, "hair": 1.0})
+    config = HPFAConfig(strengths={"face": 1.0, "upper": 1.0, "lower": 1.0, "hair": 1.0}, fusion="gated",
+        gates={"face": 1.0, "upper": 1.0, "lower": 1.0, "hair": 1.0})
     runtime = TruePoseAttention(bank, config, unet.attn1_projector(), target_layout=layout)
     g = torch.Generator().manual_seed(1)
     x = torch.randn(2, 4, height // 8, width // 8, generator=g)

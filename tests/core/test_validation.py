@@ -68,7 +68,8 @@ def test_aspect_refuses_instead_of_stretching():
 def test_layout_against_coarse_token_grids_allows_their_rounding():
     check_layout_against_grid((176, 128), (22, 16))
     check_layout_against_grid((176, 128), (6, 4))  # 22x16 halved twice rounds up to 6x4
-    with pytest.raises(TruePoseInputError, match=r"input 'target_layout': it is 128x128, another aspect ratio than the latent \(a 16x22 token grid\)"):
+    with pytest.raises(TruePoseInputError,
+        match=r"input 'target_layout': it is 128x128, another aspect ratio than the latent \(a 16x22 token grid\)"):
         check_layout_against_grid((128, 128), (22, 16))
 
 

@@ -44,7 +44,8 @@ def test_parsing_of_another_aspect_ratio(host, testing, baseline):
     }
     prompt["6"]["inputs"]["palette_image"] = ["40", 0]
     message = failure(host, prompt)
-    assert message.startswith("TruePose_EncodeSource: input 'parsing': it is 128x128 but the image is 256x352 (another aspect ratio); it would be stretched. Fix:")
+    assert message.startswith("TruePose_EncodeSource: input 'parsing': it is 128x128 but the image is 256x352 (another aspect ratio); it "
+        "would be stretched. Fix:")
     assert torch.equal(plain(host, testing), baseline)
 
 
@@ -175,7 +176,8 @@ def test_float_widgets_are_checked_against_their_declared_range(host, overrides,
 
 def test_every_float_widget_of_the_pack_is_guarded(host):
     validation = pack("validation")
-    guarded = {name for name, cls in host.nodes.NODE_CLASS_MAPPINGS.items() if name.startswith("TruePose_") and validation.float_widgets(cls)}
+    guarded = {name for name, cls in host.nodes.NODE_CLASS_MAPPINGS.items()
+               if name.startswith("TruePose_") and validation.float_widgets(cls)}
     assert {"TruePose_Apply", "TruePose_RenderPose"} <= guarded
     for name in guarded:
         cls = host.nodes.NODE_CLASS_MAPPINGS[name]
@@ -184,7 +186,8 @@ def test_every_float_widget_of_the_pack_is_guarded(host):
 
 def test_render_pose_nan_stick_scale(host):
     node = host.nodes.NODE_CLASS_MAPPINGS["TruePose_RenderPose"]()
-    with pytest.raises(ValueError, match=r"^TruePose_RenderPose: input 'stick_scale': the value is NaN \(not a number\)\. Fix: set it between 0\.25 and 8\.$"):
+    with pytest.raises(ValueError,
+        match=r"^TruePose_RenderPose: input 'stick_scale': the value is NaN \(not a number\)\. Fix: set it between 0\.25 and 8\.$"):
         node.render([], 64, 64, NAN)
 
 
@@ -196,9 +199,11 @@ def _layout_from(prompt, image_link, node_id="41"):
 
 def test_target_layout_of_another_aspect_ratio_is_refused_while_sampling_naming_apply(host, testing, baseline):
     prompt = pose_transfer()
-    prompt["40"] = {"class_type": "ImageScale", "inputs": {"image": ["5", 0], "upscale_method": "nearest-exact", "width": 128, "height": 128, "crop": "disabled"}}
+    prompt["40"] = {"class_type": "ImageScale",
+        "inputs": {"image": ["5", 0], "upscale_method": "nearest-exact", "width": 128, "height": 128, "crop": "disabled"}}
     message = failure(host, _layout_from(prompt, ["40", 0]))
-    assert message.startswith("TruePose_Apply: input 'target_layout': it is 128x128, another aspect ratio than the latent (a 16x22 token grid); it would be stretched.")
+    assert message.startswith("TruePose_Apply: input 'target_layout': it is 128x128, another aspect ratio than the latent (a 16x22 token "
+        "grid); it would be stretched.")
     assert "Fix: make the target layout at the output image size" in message
     assert torch.equal(plain(host, testing), baseline)
 
@@ -219,7 +224,8 @@ def test_source_batch_that_does_not_match_the_latent_names_apply(host):
 def test_source_and_layout_batches_that_disagree_are_refused_at_apply_time(host, testing):
     prompt = pose_transfer(source_batch=2)
     prompt["40"] = {"class_type": "RepeatImageBatch", "inputs": {"image": ["5", 0], "amount": 3}}
-    prompt["14"] = {"class_type": "TruePoseTest_Capture", "inputs": {"value": ["8", 0], "name": "model"}}  # no sampler: Apply itself refuses
+    prompt["14"] = {"class_type": "TruePoseTest_Capture",
+        "inputs": {"value": ["8", 0], "name": "model"}}  # no sampler: Apply itself refuses
     del prompt["20"]
     message = failure(host, _layout_from(prompt, ["40", 0]))
     assert message == (

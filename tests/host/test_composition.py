@@ -90,8 +90,10 @@ def prompt(mode: str, patch: str | None = None, order: str | None = None, truepo
         "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["1", 1]}},
         "4": {"class_type": "LoadImage", "inputs": {"image": "truepose_source.png"}},
         "5": {"class_type": "LoadImage", "inputs": {"image": "truepose_source_parsing.png"}},
-        "24": {"class_type": "ImageScale", "inputs": {"image": ["4", 0], "upscale_method": "area", "width": 64, "height": 88, "crop": "disabled"}},
-        "25": {"class_type": "ImageScale", "inputs": {"image": ["5", 0], "upscale_method": "nearest-exact", "width": 64, "height": 88, "crop": "disabled"}},
+        "24": {"class_type": "ImageScale",
+            "inputs": {"image": ["4", 0], "upscale_method": "area", "width": 64, "height": 88, "crop": "disabled"}},
+        "25": {"class_type": "ImageScale",
+            "inputs": {"image": ["5", 0], "upscale_method": "nearest-exact", "width": 64, "height": 88, "crop": "disabled"}},
         "6": {"class_type": "TruePose_ParsingFromImage", "inputs": {"palette_image": ["25", 0], "label_set": "lip"}},
         "13": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
         "20": {"class_type": "TruePoseTest_Capture", "inputs": {"value": ["14", 0], "name": "latent"}},
@@ -178,7 +180,8 @@ def write_ipadapter(path: Path, inner_dims: dict[str, int], clip_dim: int = 32, 
     }
     for n in range(16):
         for kv in ("k", "v"):
-            sd[f"ip_adapter.{2 * n + 1}.to_{kv}_ip.weight"] = torch.randn(inner_dims.get(str(2 * n + 1), 320), context_dim, generator=g) * 0.05
+            sd[f"ip_adapter.{2 * n + 1}.to_{kv}_ip.weight"] = torch.randn(inner_dims.get(str(2 * n + 1), 320), context_dim,
+                generator=g) * 0.05
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(sd, str(path))
 
@@ -274,7 +277,8 @@ def _hires(p: dict) -> dict:
 
 def _inpaint(p: dict) -> dict:
     """VAE Encode (for Inpainting) of a picture, DifferentialDiffusion on the sampler's MODEL."""
-    p["28"] = {"class_type": "ImageScale", "inputs": {"image": ["4", 0], "upscale_method": "area", "width": 64, "height": 64, "crop": "center"}}
+    p["28"] = {"class_type": "ImageScale",
+        "inputs": {"image": ["4", 0], "upscale_method": "area", "width": 64, "height": 64, "crop": "center"}}
     p["26"] = {"class_type": "LoadImageMask", "inputs": {"image": "truepose_source_parsing.png", "channel": "red"}}
     p["29"] = {"class_type": "VAEEncodeForInpaint", "inputs": {"pixels": ["28", 0], "vae": ["1", 2], "mask": ["26", 0], "grow_mask_by": 2}}
     p["14"]["inputs"]["latent_image"] = ["29", 0]

@@ -52,7 +52,8 @@ def test_the_host_computes_what_the_trained_model_computes(host):
         eps = model.denoise(condition, noise, torch.full((1,), 999.0))
         expected = latent.decode(noise * (1 + sigma**2) ** 0.5 - sigma * eps)[0]
     difference = (output - expected).abs()
-    assert difference.mean() < 1.5 / 255 and difference.max() < 8 / 255, f"mean {difference.mean() * 255:.2f}/255, max {difference.max() * 255:.2f}/255"
+    assert difference.mean() < 1.5 / 255 and difference.max() < 8 / 255, (f"mean {difference.mean() * 255:.2f}/255, max "
+        f"{difference.max() * 255:.2f}/255")
 
 
 def test_the_installed_files_are_what_the_stock_loaders_detect(host, reposed):

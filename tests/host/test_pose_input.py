@@ -43,7 +43,9 @@ def test_load_pose_json_reads_inside_the_input_folder_only(host, input_dir, tmp_
         os.symlink(outside, link)
     climb = os.path.relpath(outside, input_dir)
     for name in (climb, str(outside), "truepose_test/link.json"):
-        with pytest.raises(ValueError, match=r"TruePose_LoadPoseJSON: input 'pose_json': '.*' is outside ComfyUI's input folder.*Fix: copy the .json file into ComfyUI/input"):
+        with pytest.raises(ValueError,
+            match=(r"TruePose_LoadPoseJSON: input 'pose_json': '.*' is outside ComfyUI's input folder.*Fix: copy the .json file into "
+                r"ComfyUI/input")):
             node(host, "TruePose_LoadPoseJSON").load(name)
 
 
@@ -57,16 +59,19 @@ def test_load_pose_json_reports_a_file_that_is_not_utf8(host, input_dir):
 
 @pytest.mark.parametrize("prefix", ["../outside/pose", "/tmp/pose", "truepose/../../pose", ""])
 def test_save_pose_json_names_its_prefix_and_the_fix(host, prefix):
-    with pytest.raises(ValueError, match=r"TruePose_SavePoseJSON: input 'filename_prefix': the prefix .*Fix: use a relative prefix such as 'truepose/pose'"):
+    with pytest.raises(ValueError,
+        match=r"TruePose_SavePoseJSON: input 'filename_prefix': the prefix .*Fix: use a relative prefix such as 'truepose/pose'"):
         node(host, "TruePose_SavePoseJSON").save(fixture("dwpose_pixels.json"), prefix)
 
 
 def test_render_pose_with_cmu_json_needs_a_size_and_a_lower_min_confidence(host):
     render = node(host, "TruePose_RenderPose").render
     cmu = fixture("cmu_body25.json")
-    with pytest.raises(ValueError, match=r"TruePose_RenderPose: input 'pose_keypoint': frame 0 has no canvas_width / canvas_height.*set the node's width and height"):
+    with pytest.raises(ValueError,
+        match=r"TruePose_RenderPose: input 'pose_keypoint': frame 0 has no canvas_width / canvas_height.*set the node's width and height"):
         render(cmu, 0, 0, 1.0)
-    with pytest.raises(ValueError, match=r"TruePose_RenderPose: input 'min_confidence': frame 0: every body point has a confidence below min_confidence = 1"):
+    with pytest.raises(ValueError,
+        match=r"TruePose_RenderPose: input 'min_confidence': frame 0: every body point has a confidence below min_confidence = 1"):
         render(cmu, 320, 448, 1.0)
     (image,) = render(cmu, 320, 448, 1.0, min_confidence=0.3)
     assert image.shape == (1, 448, 320, 3) and (image.sum(-1) > 0).sum() > 3000
@@ -95,7 +100,8 @@ def test_align_pose_near_the_border_keeps_the_canvas_and_stays_normalised(host):
     (image,) = node(host, "TruePose_RenderPose").render(aligned, 0, 0, 1.0)
     assert (image[0].sum(-1) > 0).sum() > 3000
     with pytest.raises(ValueError, match=r"TruePose_AlignPose: input 'driving': frame 0: people is None"):
-        node(host, "TruePose_AlignPose").align(fixture("dwpose_pixels.json"), {"people": None, "canvas_width": 8, "canvas_height": 8}, "scale_translate")
+        node(host, "TruePose_AlignPose").align(fixture("dwpose_pixels.json"), {"people": None, "canvas_width": 8, "canvas_height": 8},
+            "scale_translate")
 
 
 def test_pose_to_layout_and_the_editor_read_the_same_validated_poses(host):

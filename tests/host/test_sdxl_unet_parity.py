@@ -106,7 +106,8 @@ def test_trained_mode_at_sdxl_context_width_computes_the_same_model_in_both_host
     y_source = sdxl_adm(128, 96, 1, PARITY.adm_in_channels)
     recorder = BankRecorder()
     with torch.no_grad():
-        ours(torch.randn(1, 4, 16, 12, generator=g), torch.zeros(1), torch.zeros(1, 1, 2048), AttentionHooks(record=recorder.record), y=y_source)
+        ours(torch.randn(1, 4, 16, 12, generator=g), torch.zeros(1), torch.zeros(1, 1, 2048), AttentionHooks(record=recorder.record),
+            y=y_source)
     bank = recorder.build(ParsingMap(item["source_parsing"][None]))
     assert {("input", 5, 2), ("middle", 0, 1), ("output", 1, 2), ("output", 3, 1)} <= set(bank.blocks)  # every transformer index
     config = HPFAConfig(strengths={r: 1.0 for r in CAA_REGIONS}, fusion="gated", gates={"face": 0.7, "upper": 1.3, "lower": 0.4})

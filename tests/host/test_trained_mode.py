@@ -93,7 +93,8 @@ def caa_setup(host):
     host.free_memory()  # the trained workflow's models: not needed here
     name = "truepose_caa_test.safetensors"
     tiny_models.in_subprocess(host.root, host.models_dir, "--truepose", str(host.models_dir / "truepose" / name),
-                              str(host.models_dir / "unet" / "caa_test_unet.safetensors"), "--caa-embed-dim", str(CLIP_CONFIG["projection_dim"]))
+                              str(host.models_dir / "unet" / "caa_test_unet.safetensors"), "--caa-embed-dim",
+                              str(CLIP_CONFIG["projection_dim"]))
     model = host.nodes.UNETLoader().load_unet("caa_test_unet.safetensors", "default")[0]
     import comfy.sd
 

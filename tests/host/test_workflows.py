@@ -82,7 +82,8 @@ def check_ui_against_api(ui: dict, api: dict, host) -> list[str]:
                 if slots[link[4]]["name"] != name:
                     problems.append(f"{where}: link {link[0]} enters slot {link[4]}, which is not {name}")
                 if link[5] != outputs[str(link[1])][link[2]] or not types_match(link[5], kind):
-                    problems.append(f"{where}.{name}: link type {link[5]}, source gives {outputs[str(link[1])][link[2]]}, input takes {kind}")
+                    problems.append(f"{where}.{name}: link type {link[5]}, source gives {outputs[str(link[1])][link[2]]}, input takes "
+                        f"{kind}")
                 expected[name] = [str(link[1]), link[2]]
             elif (isinstance(kind, list) or kind in WIDGET_TYPES) and not opts.get("forceInput"):
                 if not values:

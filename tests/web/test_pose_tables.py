@@ -35,7 +35,8 @@ def _browser_tables() -> dict:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail("node is not installed: the JS tables cannot be checked")
         pytest.skip("node is not installed")
-    done = subprocess.run(["node", "--input-type=module", "-e", DUMP, "file://" + str(REPO / "web" / "js")], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["node", "--input-type=module", "-e", DUMP, "file://" + str(REPO / "web" / "js")], capture_output=True, text=True,
+        timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         "UNet every step, all its tokens. TP/plain best: ratio of the fastest samples (robust to load bursts)."
     )
     reference = bank_bytes(config, *REFERENCE_SIZE, torch.empty((), dtype=dtype).element_size()) / 2**20
-    print(f"bank per source at {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]}: {reference:.1f} MiB in {str(dtype).removeprefix('torch.')} ({SOURCE_BLOCKS_NOTE})")
+    print(f"bank per source at {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]}: {reference:.1f} MiB in {str(dtype).removeprefix('torch.')} "
+        f"({SOURCE_BLOCKS_NOTE})")
     if args.json:
         print(json_line(results, {"arch": args.arch, "device": name, "dtype": str(dtype).removeprefix("torch."), "repeats": args.repeats,
                                   "threads": threads, "torch": torch.__version__, "tiny": args.tiny,

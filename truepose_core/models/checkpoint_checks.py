@@ -68,7 +68,8 @@ def check_choices(meta, name: str) -> None:
     from ..parsing.labels import LABEL_SETS, LIP_NAMES, REGION_NAMES
 
     if meta.fusion not in FUSION_MODES:
-        raise bad_file(name, f"metadata fusion '{meta.fusion}' is not one of {', '.join(FUSION_MODES)} (the file is at fault, not Apply's fusion widget).")
+        raise bad_file(name,
+            f"metadata fusion '{meta.fusion}' is not one of {', '.join(FUSION_MODES)} (the file is at fault, not Apply's fusion widget).")
     if meta.label_set not in LABEL_SETS:
         raise bad_file(name, f"metadata label_set '{meta.label_set}' is not one of {', '.join(LABEL_SETS)}.")
     unknown = set(meta.region_groups) - set(REGION_NAMES)
@@ -103,7 +104,8 @@ def check_pose_guider(meta, tensors: Mapping[str, torch.Tensor], name: str) -> N
     known = ("out_channels", "downsample", "in_channels", "base_width")
     unknown = sorted(set(args) - set(known))
     if unknown:
-        raise bad_file(name, f"metadata pose_guider has unknown arguments {unknown} (known: {', '.join(known)}).", "update the TruePose node pack, or " + _REEXPORT)
+        raise bad_file(name, f"metadata pose_guider has unknown arguments {unknown} (known: {', '.join(known)}).",
+            "update the TruePose node pack, or " + _REEXPORT)
     bad = {k: v for k, v in args.items() if isinstance(v, bool) or not isinstance(v, int) or v < 1}
     if bad:
         raise bad_file(name, f"metadata pose_guider arguments {bad} are not whole numbers >= 1.")
@@ -126,7 +128,8 @@ def check_gates(gates: Mapping[str, torch.Tensor], name: str) -> None:
     for region, gate in gates.items():
         key = f"hpfa.gate.{region}"
         if region not in REGION_NAMES:
-            raise bad_file(name, f"tensor '{key}' is the gate of an unknown region (known: {', '.join(REGION_NAMES)}).", "update the TruePose node pack.")
+            raise bad_file(name, f"tensor '{key}' is the gate of an unknown region (known: {', '.join(REGION_NAMES)}).",
+                "update the TruePose node pack.")
         if gate.numel() != 1:
             raise bad_file(name, f"tensor '{key}' has shape {list(gate.shape)}; a gate is a single number.")
         if not gate.is_floating_point():
@@ -159,7 +162,9 @@ def check_finite(tensors: Mapping[str, torch.Tensor], name: str) -> None:
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             nan, inf = int(torch.isnan(tensor).sum()), int(torch.isinf(tensor).sum())
             raise bad_file(
-                name, f"tensor '{key}' holds {nan} NaN and {inf} infinite values (of {tensor.numel()}): the training diverged or the file was damaged.",
+                name,
+                (f"tensor '{key}' holds {nan} NaN and {inf} infinite values (of {tensor.numel()}): the training diverged or the file was "
+                    "damaged."),
                 "use an earlier checkpoint of that training run, or train again with a lower learning rate.",
             )
 

@@ -76,7 +76,8 @@ def check_label_set(ids: torch.Tensor, on_palette: torch.Tensor, label_set: str)
                 f"read as {chosen.name}, the map's '{belongs_below}' lies {gap:.0%} of the image height above its '{belongs_above}', "
                 "which a person never shows; "
                 f"read as {other.name}, every class is in body order: this looks like {_a(other.name)} map.",
-                _FIX.format(best=other.name) + f" If it really is {chosen.name} (a person upside down), flip the map and the image vertically first.",
+                _FIX.format(best=other.name) + (f" If it really is {chosen.name} (a person upside down), flip the map and the image "
+                    "vertically first."),
             )
 
 

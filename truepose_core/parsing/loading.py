@@ -17,7 +17,8 @@ from .schp import AugmentCE2P, classifier_classes
 INPUT = "model_name"
 LABEL_SET_BY_CLASSES = {20: "lip", 18: "atr", 7: "pascal"}
 _SCHP_MARKERS = ("fushion.3.weight", "decoder.conv4.weight", "context_encoding.bottleneck.0.weight")
-_SOURCE_HINT = "use exp-schp-201908261155-lip.pth, exp-schp-201908301523-atr.pth or exp-schp-201908270938-pascal-person-part.pth (see the README)"
+_SOURCE_HINT = ("use exp-schp-201908261155-lip.pth, exp-schp-201908301523-atr.pth or exp-schp-201908270938-pascal-person-part.pth (see the "
+    "README)")
 
 
 def read_weights(path: str | Path, trust_pickle: bool = False) -> dict[str, torch.Tensor]:
@@ -28,7 +29,8 @@ def read_weights(path: str | Path, trust_pickle: bool = False) -> dict[str, torc
     """
     path = Path(path)
     if not path.is_file():
-        raise TruePoseInputError(INPUT, f"model file '{path}' does not exist.", f"put it in models/human_parsing or models/schp; {_SOURCE_HINT}.")
+        raise TruePoseInputError(INPUT, f"model file '{path}' does not exist.",
+            f"put it in models/human_parsing or models/schp; {_SOURCE_HINT}.")
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file

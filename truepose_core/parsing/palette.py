@@ -87,7 +87,8 @@ def palette_image_to_labels(image: torch.Tensor, label_set: str) -> torch.Tensor
             "connect the palette (colour) output of a human-parsing node.",
         )
     if image.numel() == 0:
-        raise TruePoseInputError("palette_image", f"the image is empty (shape {tuple(image.shape)}).", "connect the palette output of a parser.")
+        raise TruePoseInputError("palette_image", f"the image is empty (shape {tuple(image.shape)}).",
+            "connect the palette output of a parser.")
     ids, on_palette = decode_voc_ids(image)
     bad = 1.0 - _count_in_set(ids, on_palette, ls.num_classes) / ids.numel()
     check_label_set(ids, on_palette, ls.name)  # first: a map of another label set gets the message that names it

@@ -115,9 +115,12 @@ def require_people(frames: list[PoseFrame], input_name: str = "pose_keypoint", m
         if has_visible_person(frame, min_confidence):
             continue
         if has_visible_person(frame):
-            scores = [float(np.nanmax(p.scores["body"])) for p in frame.people if "body" in p.scores and np.isfinite(p.scores["body"]).any()]
+            scores = [float(np.nanmax(p.scores["body"])) for p in frame.people
+                      if "body" in p.scores and np.isfinite(p.scores["body"]).any()]
             raise TruePoseInputError(
-                input_name, f"frame {i}: every body point has a confidence below min_confidence = {min_confidence:g} (highest {max(scores):.3g}).",
+                input_name,
+                f"frame {i}: every body point has a confidence below min_confidence = {min_confidence:g} (highest {max(scores):.3g}).",
                 "lower min_confidence (e.g. 0.3 for CMU OpenPose JSON with real scores); controlnet_aux draws c >= 1 only.",
             )
-        raise TruePoseInputError(input_name, f"frame {i} has no visible keypoint (an empty pose).", "check the pose estimator found a person, or edit the pose.")
+        raise TruePoseInputError(input_name, f"frame {i} has no visible keypoint (an empty pose).",
+            "check the pose estimator found a person, or edit the pose.")

@@ -56,13 +56,15 @@ def _decode(data, input_name: str):
         try:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError as e:
-            raise TruePoseInputError(input_name, f"the pose JSON is not UTF-8 text (bad byte at position {e.start}).", "save the file as UTF-8 JSON.") from None
+            raise TruePoseInputError(input_name, f"the pose JSON is not UTF-8 text (bad byte at position {e.start}).",
+                "save the file as UTF-8 JSON.") from None
     if not isinstance(data, str):
         return data
     try:
         return json.loads(data)
     except json.JSONDecodeError as e:
-        raise TruePoseInputError(input_name, f"not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}).", f"give {_FORMAT}.") from None
+        raise TruePoseInputError(input_name, f"not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}).",
+            f"give {_FORMAT}.") from None
     except RecursionError:
         raise TruePoseInputError(input_name, "the JSON is nested far too deeply to be a pose.", f"give {_FORMAT}.") from None
 
@@ -72,9 +74,11 @@ def _canvas_side(frame: dict, key: str, where: str, input_name: str) -> int | No
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, _NUMBER):
-        raise TruePoseInputError(input_name, f"{where}: {key} is {_short(value)}, not a number.", f"set {key} to the image size in pixels (a whole number).")
+        raise TruePoseInputError(input_name, f"{where}: {key} is {_short(value)}, not a number.",
+            f"set {key} to the image size in pixels (a whole number).")
     if not math.isfinite(value) or value != int(value):
-        raise TruePoseInputError(input_name, f"{where}: {key} is {value}, not a whole number of pixels.", f"set {key} to the image size in pixels.")
+        raise TruePoseInputError(input_name, f"{where}: {key} is {value}, not a whole number of pixels.",
+            f"set {key} to the image size in pixels.")
     if not 1 <= value <= MAX_CANVAS_SIDE:
         raise TruePoseInputError(
             input_name, f"{where}: {key} = {int(value)} is outside 1..{MAX_CANVAS_SIDE} pixels.",
@@ -117,7 +121,8 @@ class _Frames:
         if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":  # from another node, in memory
             value = value.reshape(-1).tolist()
         if not isinstance(value, (list, tuple)):
-            raise TruePoseInputError(input_name, f"{where} is {_short(value)} ({type(value).__name__}), not a list.", "give a flat list [x0, y0, c0, x1, y1, c1, ...] or null.")
+            raise TruePoseInputError(input_name, f"{where} is {_short(value)} ({type(value).__name__}), not a list.",
+                "give a flat list [x0, y0, c0, x1, y1, c1, ...] or null.")
         if not value:
             return
         buffer = self.buffers[name]
@@ -131,7 +136,8 @@ class _Frames:
         if size % 3 or size // 3 not in counts:
             del buffer[start:]
             expected = " or ".join(f"{n} points ({3 * n} numbers)" for n in counts)
-            raise TruePoseInputError(input_name, f"{where}: expected {expected}, got {size} numbers.", "give x, y, c for every point (0, 0, 0 for a missing one).")
+            raise TruePoseInputError(input_name, f"{where}: expected {expected}, got {size} numbers.",
+                "give x, y, c for every point (0, 0, 0 for a missing one).")
         if size // 3 != counts[0]:  # CMU OpenPose BODY_25 -> COCO-18; a face without the two pupils
             triples = np.array(buffer[start:], np.float64).reshape(-1, 3)
             fixed = triples[list(BODY25_TO_COCO18)] if name == "body" else np.concatenate([triples, np.zeros((2, 3))])
@@ -145,30 +151,37 @@ def _read_structure(frames, input_name: str) -> _Frames:
     for i, frame in enumerate(frames):
         where = f"frame {i}"
         if not isinstance(frame, dict):
-            raise TruePoseInputError(input_name, f"{where} is {_short(frame)} ({type(frame).__name__}), not an object.", f"each frame is {{'people': [...], 'canvas_width', 'canvas_height'}}; {_CONNECT}.")
+            raise TruePoseInputError(input_name, f"{where} is {_short(frame)} ({type(frame).__name__}), not an object.",
+                f"each frame is {{'people': [...], 'canvas_width', 'canvas_height'}}; {_CONNECT}.")
         width, height = (_canvas_side(frame, key, where, input_name) for key in ("canvas_width", "canvas_height"))
         if (width is None) != (height is None):
-            raise TruePoseInputError(input_name, f"{where} has only one of canvas_width / canvas_height.", "give both (the image size in pixels).")
+            raise TruePoseInputError(input_name, f"{where} has only one of canvas_width / canvas_height.",
+                "give both (the image size in pixels).")
         out.canvas[i] = None if width is None else (width, height)
         if "people" not in frame and frame.get("animals"):
-            raise TruePoseInputError(input_name, f"{where} holds animal keypoints (ap10k), not people.", "use a human pose estimator (DWPose, OpenPose).")
+            raise TruePoseInputError(input_name, f"{where} holds animal keypoints (ap10k), not people.",
+                "use a human pose estimator (DWPose, OpenPose).")
         people = frame.get("people", [])
         if not isinstance(people, (list, tuple)):
-            raise TruePoseInputError(input_name, f"{where}: people is {_short(people)} ({type(people).__name__}), not a list.", "give 'people': [] for a frame without anyone.")
+            raise TruePoseInputError(input_name, f"{where}: people is {_short(people)} ({type(people).__name__}), not a list.",
+                "give 'people': [] for a frame without anyone.")
         if len(people) > MAX_PEOPLE:
-            raise TruePoseInputError(input_name, f"{where} has {len(people)} people; at most {MAX_PEOPLE} are read.", f"keep the {MAX_PEOPLE} you need (split the frame).")
+            raise TruePoseInputError(input_name, f"{where} has {len(people)} people; at most {MAX_PEOPLE} are read.",
+                f"keep the {MAX_PEOPLE} you need (split the frame).")
         out.people[i] = len(people)
         for j, person in enumerate(people):
             if not isinstance(person, dict):
                 raise TruePoseInputError(
-                    input_name, f"{where}, person {j} is {_short(person)} ({type(person).__name__}), not an object.", "each person is {'pose_keypoints_2d': [...], ...}.",
+                    input_name, f"{where}, person {j} is {_short(person)} ({type(person).__name__}), not an object.",
+                    "each person is {'pose_keypoints_2d': [...], ...}.",
                 )
             for key, (name, _) in PARTS.items():
                 out.add(person.get(key), name, (i, j), f"{where}, person {j}, {key}", input_name)
     return out
 
 
-def _resolve(name: str, points: np.ndarray, owners: list[tuple[int, int]], canvas: np.ndarray, given: np.ndarray, input_name: str, canvas_alternative: str):
+def _resolve(name: str, points: np.ndarray, owners: list[tuple[int, int]], canvas: np.ndarray, given: np.ndarray, input_name: str,
+        canvas_alternative: str):
     """All persons' points of one part kind at once, in place on `points` (P, N, 3): missing
     points, pixel vs normalised, limits. Returns xy (P, N, 2) pixels and c (P, N), NaN where missing."""
     key = next(k for k, (n, _) in PARTS.items() if n == name)
@@ -184,7 +197,8 @@ def _resolve(name: str, points: np.ndarray, owners: list[tuple[int, int]], canva
     if unsized.any():
         i, j = owners[int(np.argmax(unsized))]
         raise TruePoseInputError(
-            input_name, f"frame {i}, person {j}, {key}: normalised coordinates (within [0, 1]) but the frame has no canvas_width / canvas_height.",
+            input_name,
+            f"frame {i}, person {j}, {key}: normalised coordinates (within [0, 1]) but the frame has no canvas_width / canvas_height.",
             f"add canvas_width and canvas_height (the image size in pixels) to the frame{canvas_alternative}.",
         )
     xy *= np.where(normalised[:, None], size, 1.0)[:, None, :]
@@ -196,7 +210,8 @@ def _resolve(name: str, points: np.ndarray, owners: list[tuple[int, int]], canva
         i, j = owners[r]
         shown = xy[r, k] / (size[r] if normalised[r] else 1.0)
         raise TruePoseInputError(
-            input_name, f"frame {i}, person {j}, {key}: point {k} is at ({shown[0]:.4g}, {shown[1]:.4g}), beyond +-{MAX_COORDINATE:.0e} pixels.",
+            input_name,
+            f"frame {i}, person {j}, {key}: point {k} is at ({shown[0]:.4g}, {shown[1]:.4g}), beyond +-{MAX_COORDINATE:.0e} pixels.",
             "give pixel coordinates of the image (or normalised ones within [0, 1]); use 0, 0, 0 for a missing point.",
         )
     if name != "body":  # controlnet_aux hides these, with their edges
@@ -251,7 +266,8 @@ def parse_pose_keypoint(
         if read.canvas[i] is None and default_canvas is None:  # pixels_without_canvas
             points = [np.zeros((1, 2))] + [getattr(p, n) for p in parsed for n in ("body", *DETAIL_PARTS) if getattr(p, n) is not None]
             extent = np.nanmax(np.abs(np.concatenate(points)), axis=0)
-            out.append(PoseFrame(int(min(MAX_CANVAS_SIDE, extent[0] + 1)), int(min(MAX_CANVAS_SIDE, extent[1] + 1)), parsed, canvas_given=False))
+            out.append(PoseFrame(int(min(MAX_CANVAS_SIDE, extent[0] + 1)), int(min(MAX_CANVAS_SIDE, extent[1] + 1)), parsed,
+                canvas_given=False))
         else:
             w, h = read.canvas[i] or default_canvas
             out.append(PoseFrame(w, h, parsed, canvas_given=read.canvas[i] is not None))

@@ -84,7 +84,8 @@ def build_model(config: TrainConfig, parts: Parts | None = None) -> TruePoseTrai
                 raise TruePoseInputError(
                     "init_unet", f"'{config.init_unet}' does not fit the configured UNet ({len(missing)} missing, "
                     f"{len(unexpected)} unexpected keys, e.g. {(missing or unexpected)[:2]}).",
-                    "give an SD1.5 / SDXL checkpoint (or its bare UNet) with --base sd15 / --base sdxl, or match --model-channels etc. to it.",
+                    ("give an SD1.5 / SDXL checkpoint (or its bare UNet) with --base sd15 / --base sdxl, or match --model-channels etc. to "
+                        "it."),
                 )
     model.set_gradient_checkpointing(config.gradient_checkpointing)
     return model
