@@ -210,7 +210,7 @@ def base_family(meta: CheckpointMeta) -> str:
     return meta.family or "custom"
 
 
-def check_family(meta: CheckpointMeta, model_family: str, input_name: str = INPUT) -> None:
+def check_family(meta: CheckpointMeta, model_family: str, input_name: str = "truepose_model") -> None:
     """Refuse a checkpoint trained on another base family than the MODEL it is used with.
     "custom" on either side (toy and test UNets) is left to the exact weight-shape checks."""
     trained = base_family(meta)
