@@ -10,6 +10,7 @@ import torch
 from graphs import pose_transfer
 from repo_paths import pack
 from sdxl_models import sdxl_models_fixture  # noqa: F401  (the session fixture `sdxl_models`)
+from tiny_models import TRUEPOSE_NAME
 from tiny_sdxl_models import SDXL_CHECKPOINT_NAME, SDXL_CONTROLNET_NAME, SDXL_LORA_NAME
 from workflow_tools import find_nodes, load_api_workflow
 
@@ -106,18 +107,17 @@ def test_every_transformer_index_is_recorded_and_patched(host, sdxl):
     assert not torch.equal(without.region_tokens("upper", block, 0), with_cond.region_tokens("upper", block, 0))
 
     patched = pack("apply").TruePose_Apply().apply(model, with_cond, 1, 1, 1, 1, 1, 1, "joint", 0.0, 1.0)[0]
-    replaced = patched.model_options["transformer_options"]["patches_replace"]["attn1"]
-    assert set(replaced) == blocks
+    installed = pack("patch_chain").installed_truepose(patched)
+    assert set(installed.attn1) == blocks
     called = set()
-    counting = patched.clone()
-    for key, patch in replaced.items():
-        def counted(q, k, v, extra_options, key=key, patch=patch):
-            called.add(key)
-            return patch(q, k, v, extra_options)
-        counting.set_model_attn1_replace(counted, *key)
+    runtime = next(p.runtime for p in installed.attn1.values())
+    runtime.observer = lambda block, region, rows: called.add(block)  # sees every source read, per block
     latent = {"samples": torch.zeros(1, 4, HEIGHT // 8, WIDTH // 8)}
-    with torch.inference_mode():
-        out = host.nodes.common_ksampler(counting, 1, 1, 2.0, "euler", "normal", cond, cond, latent)[0]["samples"]
+    try:
+        with torch.inference_mode():
+            out = host.nodes.common_ksampler(patched, 1, 1, 2.0, "euler", "normal", cond, cond, latent)[0]["samples"]
+    finally:
+        runtime.observer = None
     assert torch.isfinite(out).all()
     assert called == blocks  # ComfyUI called the patch at every (block, id, transformer index)
 
@@ -129,8 +129,8 @@ def test_strength_zero_is_bit_identical_and_the_callers_model_stays_clean(host, 
     assert testing.PASSES["source"] == 1  # SourceNet once per run, not per step
     assert torch.isfinite(out).all() and (out - baseline).abs().mean() > 1e-4
     callers, patched = testing.CAPTURED["callers_model"], testing.CAPTURED["patched_model"]
-    assert not callers.model_options["transformer_options"].get("patches_replace", {}).get("attn1")
-    assert patched.model_options["transformer_options"]["patches_replace"]["attn1"]
+    assert not pack("patch_chain").installed_truepose(callers)
+    assert pack("patch_chain").installed_truepose(patched).attn1
     # the same plain graph again, through another (counting) node so the executor cannot reuse its cached result
     assert torch.equal(sample(host, testing, sdxl_graph(truepose=False, count_passes=True)), baseline)
 
@@ -180,7 +180,7 @@ def test_sd15_inputs_on_the_sdxl_model_are_refused_by_name(host, sdxl):
     image, parsing = source_inputs(host)
     encode = pack("source").TruePose_EncodeSource().encode
     sd15_prompt = [[torch.zeros(1, 77, 768), {}]]
-    sd15_checkpoint = pack("model_loader").TruePose_ModelLoader().load("truepose_sd15.safetensors")[0]
+    sd15_checkpoint = pack("model_loader").TruePose_ModelLoader().load(TRUEPOSE_NAME)[0]
     with torch.inference_mode():
         with pytest.raises(ValueError, match="TruePose_EncodeSource.*conditioning.*768 wide.*takes 2048"):
             encode(model, vae, image, parsing, conditioning=sd15_prompt)
