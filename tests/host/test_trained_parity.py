@@ -2,7 +2,6 @@
 same output through ComfyUI's patch API (the pack's node patches on ComfyUI's own UNetModel) as
 through the training-time core UNet (AttentionHooks on SDUNet), on the same weights and inputs."""
 
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -10,9 +9,8 @@ import torch
 from repo_paths import pack
 from test_sd_unet_parity import comfy_and_core_unets
 from tiny_models import tiny_unet_state_dict
-from truepose_core.attention import BankRecorder, HPFAConfig, TruePoseAttention
-from truepose_core.attention.caa import CAAAttention
-from truepose_core.caa import CAA_REGIONS, CAAProjection
+from trained_setup import trained_mode_on_both
+from truepose_core.attention import BankRecorder
 from truepose_core.models.pose_guider import PoseGuider
 from truepose_core.models.unet_attention import AttentionHooks
 from truepose_core.parsing.parsing_map import ParsingMap
@@ -29,32 +27,7 @@ def test_comfyui_patches_and_training_hooks_compute_the_same_model(host):
     with torch.no_grad():
         ours(torch.randn(1, 4, 12, 10, generator=g), torch.zeros(1), torch.zeros(1, 1, 768), AttentionHooks(record=recorder.record))
     bank = recorder.build(ParsingMap(item["source_parsing"][None]))
-    config = HPFAConfig(strengths={r: 1.0 for r in CAA_REGIONS}, fusion="gated", gates={"face": 0.7, "upper": 1.3, "lower": 0.4})
-    guider = PoseGuider(320, downsample=8)
-    torch.nn.init.normal_(guider.conv_out.weight, std=0.02)
-    projection = CAAProjection(32, 768)
-    embeds = torch.randn(1, len(CAA_REGIONS), 32, generator=g)
-    present = torch.tensor([[True, True, True, False, True, True]])
-    with torch.no_grad():
-        tokens = projection(embeds)
-    caa_scales = {r: 0.8 for r in CAA_REGIONS}
-    skeleton = item["target_pose"][None]
-
-    patch, trained = pack("attention_patch").AttentionPatch, pack("trained_patches")
-    patcher_like = SimpleNamespace(model=SimpleNamespace(diffusion_model=theirs))  # what the block discovery reads
-    comfy_attn1 = pack("unet_blocks").attn1_modules(patcher_like, "test")
-    comfy_attn2 = pack("unet_blocks").attn2_modules(patcher_like, "test")
-    comfy_hpfa = TruePoseAttention(bank, config, lambda b, t: (comfy_attn1[b].to_k(t), comfy_attn1[b].to_v(t)))
-    comfy_caa = CAAAttention(tokens, present, CAA_REGIONS, caa_scales, lambda b, t: (comfy_attn2[b].to_k(t), comfy_attn2[b].to_v(t)))
-    attn1_patch, attn2_patch = patch(comfy_hpfa), patch(comfy_caa)
-    options = {
-        "patches_replace": {"attn1": {k: attn1_patch for k in comfy_attn1}, "attn2": {k: attn2_patch for k in comfy_attn2}},
-        "patches": {"input_block_patch": [trained.PoseGuiderPatch(guider, skeleton)]},
-        "cond_or_uncond": [0, 1],
-    }
-    core_hpfa = TruePoseAttention(bank, config, ours.attn1_projector())
-    core_caa = CAAAttention(tokens, present, CAA_REGIONS, caa_scales, ours.attn2_projector())
-    hooks = AttentionHooks(replace=core_hpfa, cross=core_caa, cond_or_uncond=(0, 1))
+    options, hooks, guider, skeleton = trained_mode_on_both(theirs, ours, bank, item, g, guider_width=320, context_dim=768)
 
     x = torch.randn(2, 4, 12, 10, generator=g)
     t = torch.tensor([500.0, 500.0])
