@@ -15,13 +15,12 @@ setup-web:
 
 # Three pytest processes, one after the other: core, host (an in-process ComfyUI) and web (a
 # ComfyUI server and a browser). Each gives its memory back before the next starts, so the peak
-# is the largest group's, not their sum. Every group runs; the target fails if any did.
+# is the largest group's, not their sum. Every group runs; the target fails if any did. At the
+# end it prints each group's wall time and the peak RSS of its largest process.
 TEST_GROUPS := core host web
 
 test: setup setup-web
-	@status=0; for group in $(TEST_GROUPS); do \
-	  echo "== tests/$$group"; $(PY) -m pytest tests/$$group $(PYTEST_ARGS) || status=1; \
-	done; exit $$status
+	$(PY) scripts/run_test_groups.py $(TEST_GROUPS) -- $(PYTEST_ARGS)
 
 test-core: setup
 	$(PY) -m pytest tests/core $(PYTEST_ARGS)

@@ -100,11 +100,14 @@ class ComfyHost:
     """One booted ComfyUI per process (ComfyUI keeps global state)."""
 
     def __init__(
-        self, root: Path, extra_custom_nodes: tuple[Path, ...] = (), cpu: bool = True, models_dir: Path | None = None
+        self, root: Path, extra_custom_nodes: tuple[Path, ...] = (), cpu: bool = True, models_dir: Path | None = None,
+        comfy_args: dict | None = None,
     ) -> None:
-        """`models_dir`: where every model folder lives instead of <root>/models (e.g. a temp dir)."""
+        """`models_dir`: where every model folder lives instead of <root>/models (e.g. a temp dir).
+        `comfy_args`: ComfyUI command-line options as its parser names them, e.g. {"fp8_e4m3fn_text_enc": True}."""
         self.root = prepare_root(Path(root), extra_custom_nodes)
         self.cpu = cpu
+        self.comfy_args = dict(comfy_args or {})
         self._models_dir = Path(models_dir) if models_dir is not None else None
         self._boot()
 
@@ -117,6 +120,10 @@ class ComfyHost:
 
         args.cpu = self.cpu  # before comfy.model_management is imported
         args.disable_all_custom_nodes = False
+        for name, value in self.comfy_args.items():
+            if not hasattr(args, name):
+                raise ValueError(f"ComfyHost: ComfyUI has no command-line option {name!r}")
+            setattr(args, name, value)
         import utils.extra_config  # noqa: F401  (before `nodes` shadows the top-level utils)
         import comfy.model_management
         import comfy.utils

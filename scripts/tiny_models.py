@@ -131,7 +131,10 @@ def write_truepose(checkpoint_path: Path, target_unet_path: Path, caa_embed_dim:
 
 def _save(sd: dict[str, torch.Tensor], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.to(torch.float16).contiguous() for k, v in sd.items()}, str(path), metadata={"truepose": "generated tiny test weights"})
+    """Everything as fp16, except tensors already stored as float8 (fp8 text-encoder weights)."""
+    kept = (torch.float8_e4m3fn, torch.float8_e5m2)
+    sd = {k: (v if v.dtype in kept else v.to(torch.float16)).contiguous() for k, v in sd.items()}
+    save_file(sd, str(path), metadata={"truepose": "generated tiny test weights"})
     return path
 
 

@@ -1,16 +1,20 @@
 """Small random-weight SDXL-family models that ComfyUI's STOCK loaders detect as SDXL.
 
-ComfyUI matches a checkpoint to a family by the UNet's widths and its list of transformer depths
-per input ResBlock (comfy/supported_models.py). The smallest SDXL-family entry is Segmind Vega
-(depths [0, 0, 1, 1, 2, 2], 320 channels, context 2048, adm 2816, linear projections). Its depths
-are spread over three levels here as 2 / 3 / 1 ResBlocks, so the 1280-wide level holds one block
-(two transformers) instead of two; the output side and the middle block are not part of the
-match and are kept small (no middle block, as in KOALA). Block keys with several transformer
-indices appear on both sides (input 6 and 8, output 2), as in SDXL.
+ComfyUI matches a checkpoint to a family by the UNet's base width, context and ADM widths and its
+list of transformer depths per input ResBlock (comfy/supported_models.py); the channel multiplier
+of each level is not part of the match. The smallest SDXL-family entry is Segmind Vega (depths
+[0, 0, 1, 1, 2, 2], 320 channels, context 2048, adm 2816, linear projections). Its depths are
+spread over three levels here as 2 / 3 / 1 ResBlocks of widths 320 / 320 / 640. SDXL's 320 / 640 /
+1280 would cost ~1.3 GB more in a CPU host, which keeps UNets in fp32; TruePose reads every width
+from the block it patches, and 640 keeps FreeU's second scale in play. The output side and the
+middle block are not part of the match and are kept small (no middle block, as in KOALA). Block
+keys with several transformer indices appear on both sides (input 6 and 8, output 2), as in SDXL.
 
 The text encoders are the real CLIP-L + CLIP-G: ComfyUI builds SDXL's text encoders from fixed
-configs whatever the file holds, so full-size random weights are the smallest it accepts.
-Everything is stored fp16. Requires a booted host.
+configs whatever the file holds, so full-size random weights are the smallest it accepts. They
+are stored as float8_e4m3fn (as fp8 text-encoder files are; the test host loads them with
+--fp8_e4m3fn-text-enc), everything else fp16. The VAE is TAESD-architecture (ComfyUI's VAE takes
+one from a checkpoint): a full SD VAE would add ~0.5 GB to every load. Requires a booted host.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from tiny_models import _init_, _save, _zero_out_layers, sd15_vae_state_dict
+from tiny_models import _init_, _save, _zero_out_layers
 
 # Named like the files the SDXL workflow expects (as the SD1.5 stand-ins are): tests run it unchanged.
 SDXL_CHECKPOINT_NAME = "sd_xl_base_1.0.safetensors"
@@ -27,7 +31,7 @@ SDXL_CONTROLNET_NAME = "xinsir_controlnet_openpose_sdxl_1.0.safetensors"
 SDXL_LORA_NAME = "sdxl_tiny_lora.safetensors"
 
 TINY_SDXL_UNET = {
-    "image_size": 32, "in_channels": 4, "model_channels": 320, "num_res_blocks": [2, 3, 1], "channel_mult": [1, 2, 4],
+    "image_size": 32, "in_channels": 4, "model_channels": 320, "num_res_blocks": [2, 3, 1], "channel_mult": [1, 1, 2],
     "transformer_depth": [0, 0, 1, 1, 2, 2],  # what the Segmind Vega entry matches
     # one entry per output block, popped from the end: output_blocks.2 = 2 (indices 0-1), .3 = 1, .5 = 1
     "transformer_depth_output": [0, 0, 0, 1, 0, 1, 2, 0, 0],
@@ -62,7 +66,7 @@ def tiny_sdxl_controlnet_state_dict(seed: int = 11) -> dict[str, torch.Tensor]:
 
 
 def sdxl_clip_checkpoint_state_dict(seed: int = 12) -> dict[str, torch.Tensor]:
-    """CLIP-L + CLIP-G (fp16) under SDXL checkpoint keys (conditioner.embedders.0 / .1), written
+    """CLIP-L + CLIP-G (float8_e4m3fn matrices) under SDXL checkpoint keys (conditioner.embedders.0 / .1), written
     by ComfyUI's own SDXL save mapping."""
     import comfy.sdxl_clip
     import comfy.supported_models
@@ -73,16 +77,24 @@ def sdxl_clip_checkpoint_state_dict(seed: int = 12) -> dict[str, torch.Tensor]:
         for name, p in clip.named_parameters():
             if "embedding" in name:
                 p.mul_(0.02 * p.shape[-1] ** 0.5)
-    sd = {k: v for k, v in clip.state_dict().items() if not k.endswith("logit_scale")}
+    fp8 = torch.float8_e4m3fn  # at once: the fp16 model's 1.6 GB go before the key mapping copies anything
+    sd = {k: v.to(fp8) if v.ndim > 1 else v for k, v in clip.state_dict().items() if not k.endswith("logit_scale")}
     del clip
     config = comfy.supported_models.Segmind_Vega(TINY_SDXL_UNET)
     return config.process_clip_state_dict_for_saving(sd)
 
 
+def tiny_taesd_state_dict(seed: int = 13) -> dict[str, torch.Tensor]:
+    """A TAESD-architecture VAE (taesd_encoder / taesd_decoder keys), random weights."""
+    import comfy.taesd.taesd
+
+    return _init_(comfy.taesd.taesd.TAESD(latent_channels=4), seed).state_dict()
+
+
 def write_sdxl_checkpoint(path: Path) -> Path:
-    sd = {f"model.diffusion_model.{k}": v for k, v in tiny_sdxl_unet_state_dict().items()}
-    sd.update({f"first_stage_model.{k}": v for k, v in sd15_vae_state_dict(seed=13).items()})  # SDXL's VAE has SD1.5's layout
-    sd.update(sdxl_clip_checkpoint_state_dict())
+    sd = sdxl_clip_checkpoint_state_dict()  # first: its fp16 build is the peak, before anything else is held
+    sd.update({f"model.diffusion_model.{k}": v for k, v in tiny_sdxl_unet_state_dict().items()})
+    sd.update({f"first_stage_model.{k}": v for k, v in tiny_taesd_state_dict().items()})
     sd.pop("conditioner.embedders.0.transformer.text_model.embeddings.position_ids", None)
     return _save(sd, path)
 

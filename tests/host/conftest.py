@@ -41,7 +41,9 @@ def models_dir():
 @pytest.fixture(scope="session")
 def host(models_dir):
     root = Path(os.environ.get("TRUEPOSE_TEST_HOST_ROOT", REPO_ROOT / ".host" / "test-root"))
-    h = ComfyHost(root, extra_custom_nodes=(TESTING_NODES,), models_dir=models_dir)
+    # fp8 text encoders (a ComfyUI option low-memory users run with): SDXL's fixed-size CLIP-G is
+    # 1.4 GB in fp16; TruePose never reads text-encoder weights, only the conditioning they produce.
+    h = ComfyHost(root, extra_custom_nodes=(TESTING_NODES,), models_dir=models_dir, comfy_args={"fp8_e4m3fn_text_enc": True})
     quiet_logging()
     tiny_models.in_subprocess(h.root, h.models_dir)  # building them takes GBs that die with that process
     for f in (REPO_ROOT / "workflows" / "inputs").iterdir():

@@ -1,6 +1,7 @@
 """SDXL family through ComfyUI's STOCK loaders: a generated SDXL-family checkpoint (CLIP-L + CLIP-G,
 VAE) that CheckpointLoaderSimple detects as SDXL, an SDXL ControlNet from ControlNetLoader, and
-TruePose composed with LoRA, FreeU and an upscale pass. Small latents: CPU sampling of SDXL widths."""
+TruePose composed with LoRA, FreeU and an upscale pass. Small latents and reduced level widths
+(scripts/tiny_sdxl_models.py): CPU sampling."""
 
 import copy
 
