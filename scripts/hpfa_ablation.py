@@ -3,7 +3,7 @@
 the same held-out synthetic pairs; mean +- std of SSIM, PSNR and face / upper / lower region SSIM.
 
     nice -n 19 .venv/bin/python scripts/hpfa_ablation.py --out runs/ablation --vae runs/demo/taesd.safetensors \
-        --steps 120 --seeds 0 1 2 [--variants hpfa no_hpfa]
+        --steps 1200 --seeds 0 1 2 [--variants hpfa no_hpfa]
 
 Runs are resumable and independent (one folder each: <variant>_s<seed>), so two processes can
 share the work (e.g. one per variant); `--report` only gathers the finished runs into
@@ -89,8 +89,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/ablation")
     parser.add_argument("--vae", default="runs/demo/taesd.safetensors", help="the demo recipe's stage-1 VAE (shared by all runs)")
-    parser.add_argument("--steps", type=int, default=120)
-    parser.add_argument("--width", type=int, default=32, help="narrow UNet width (the demo model's)")
+    parser.add_argument("--steps", type=int, default=1200, help="the demo model's")
+    parser.add_argument("--width", type=int, default=64, help="narrow UNet width (the demo model's)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--pairs", type=int, default=200, help="held-out pairs sampled per run")

@@ -1,7 +1,7 @@
 """Train the shipped demo TruePose model on the synthetic people, on a CPU.
 
-    nice -n 19 .venv/bin/python scripts/train_demo_model.py --out runs/demo --seed 0 \
-        --taesd-steps 600 --steps 3000 --ship
+    nice -n 5 .venv/bin/python scripts/train_demo_model.py --out runs/demo --seed 0 --taesd-steps 1500 \
+        --taesd-crop 64 --width 64 --steps 1200 --eval-pairs 200 --sample-steps 20 --threads 2 --ship
 
 Two stages, each resumable (state in --out) and deterministic for a given seed and step count:
   1. a TAESD-architecture VAE (narrow: encoder 16, decoder 32 channels, zero-padded to 64 on
