@@ -150,7 +150,7 @@ def test_a_checkpoint_exported_by_training_drives_the_trained_workflow(host, tes
     run_dir = tmp_path / "run"
     config = {
         "out_dir": str(run_dir), "steps": 2, "batch_size": 2, "dataset_length": 4, "image_size": 64, "vae": str(vae_dir), "lr": 1e-3,
-        "base": "sd15-tiny-test", "model_channels": 320, "channel_mult": [1, 1], "num_res_blocks": 1, "num_heads": 8,
+        "base": "sd15-tiny-test", "model_channels": 320, "channel_mult": [1], "num_res_blocks": 1, "num_heads": 8,
         "context_dim": 768, "log_every": 1,
     }
     (tmp_path / "train.json").write_text(json.dumps(config))
