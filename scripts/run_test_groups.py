@@ -10,11 +10,9 @@ the largest group's, not their sum. Every group runs; the exit status is 1 if an
 
 from __future__ import annotations
 
-import json
-import resource
+import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,27 +24,16 @@ RSS_BUDGET_GB = 4.0  # the suite runs on a 2-core, 24 GiB machine beside other w
 def run_group(group: str, pytest_args: list[str]) -> tuple[int, float, float]:
     """-> (exit status, seconds, peak RSS in GB of the largest process the group ran).
 
-    Each group runs under its own intermediate interpreter (`--one`), because ru_maxrss of the
-    children is a running maximum over every child a process has waited for."""
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"
-        started = time.perf_counter()
-        subprocess.call([sys.executable, __file__, "--one", str(report), group, *pytest_args], cwd=REPO_ROOT)
-        seconds = time.perf_counter() - started
-        result = json.loads(report.read_text()) if report.is_file() else {"status": 2, "peak_bytes": 0}
-    return result["status"], seconds, result["peak_bytes"] / 1e9
-
-
-def _one(report: str, group: str, pytest_args: list[str]) -> int:
-    status = subprocess.call([sys.executable, "-m", "pytest", f"tests/{group}", *pytest_args], cwd=REPO_ROOT)
-    peak_bytes = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
-    Path(report).write_text(json.dumps({"status": status, "peak_bytes": peak_bytes}))
-    return status
+    os.wait4 gives this one child's resource usage, which covers the descendants it waited for
+    (getrusage(RUSAGE_CHILDREN) would be a running maximum over every group so far)."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "pytest", f"tests/{group}", *pytest_args], cwd=REPO_ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, time.perf_counter() - started, usage.ru_maxrss * 1024 / 1e9  # ru_maxrss: KiB on Linux
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["--one"]:
-        return _one(argv[1], argv[2], argv[3:])
     groups, pytest_args = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
     rows, failed = [], False
     for group in groups:
