@@ -1,6 +1,6 @@
 """`make test`: the test groups as separate pytest processes, one after the other, each reporting
-its wall time and the peak RSS of its largest process (pytest itself, or a ComfyUI server or
-model-generation subprocess it waited for).
+its wall time, the peak RSS of its largest process (pytest itself, or a ComfyUI server or
+model-generation subprocess it waited for) and how far the temp dir's disk filled while it ran.
 
     python scripts/run_test_groups.py core host web [-- extra pytest arguments]
 
@@ -11,8 +11,11 @@ the largest group's, not their sum. Every group runs; the exit status is 1 if an
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,30 +24,60 @@ RSS_BUDGET_GB = 4.0  # the suite runs on a 2-core, 24 GiB machine beside other w
 # the figure moves with the allocator and the torch build
 
 
-def run_group(group: str, pytest_args: list[str]) -> tuple[int, float, float]:
-    """-> (exit status, seconds, peak RSS in GB of the largest process the group ran).
+class DiskWatch:
+    """The largest growth of the used space on the temp dir's file system (where the tests write
+    their models) over a block, sampled every second: it counts every writer on that disk."""
+
+    def __init__(self, path: str = tempfile.gettempdir()) -> None:
+        self.path, self.peak_growth, self._stop = path, 0, threading.Event()
+
+    def _used(self) -> int:
+        return shutil.disk_usage(self.path).used
+
+    def _sample(self, start: int) -> None:
+        while not self._stop.wait(1.0):
+            self.peak_growth = max(self.peak_growth, self._used() - start)
+
+    def __enter__(self) -> "DiskWatch":
+        self._thread = threading.Thread(target=self._sample, args=(self._used(),), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def free_gb(path: str = tempfile.gettempdir()) -> float:
+    return shutil.disk_usage(path).free / 1e9
+
+
+def run_group(group: str, pytest_args: list[str]) -> tuple[int, float, float, float]:
+    """-> (exit status, seconds, peak RSS in GB of the largest process the group ran, peak disk growth in GB).
 
     os.wait4 gives this one child's resource usage, which covers the descendants it waited for
     (getrusage(RUSAGE_CHILDREN) would be a running maximum over every group so far)."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "pytest", f"tests/{group}", *pytest_args], cwd=REPO_ROOT)
-    _, status, usage = os.wait4(process.pid, 0)
+    with DiskWatch() as disk:
+        process = subprocess.Popen([sys.executable, "-m", "pytest", f"tests/{group}", *pytest_args], cwd=REPO_ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, time.perf_counter() - started, usage.ru_maxrss * 1024 / 1e9  # ru_maxrss: KiB on Linux
+    seconds = time.perf_counter() - started
+    return process.returncode, seconds, usage.ru_maxrss * 1024 / 1e9, disk.peak_growth / 1e9  # ru_maxrss: KiB on Linux
 
 
 def main(argv: list[str]) -> int:
     groups, pytest_args = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
     rows, failed = [], False
     for group in groups:
-        print(f"== tests/{group}", flush=True)
-        status, seconds, peak = run_group(group, pytest_args)
+        print(f"== tests/{group} ({free_gb():.1f} GB free in {tempfile.gettempdir()})", flush=True)
+        status, seconds, peak, disk = run_group(group, pytest_args)
         failed |= status != 0
-        rows.append((group, "passed" if status == 0 else f"FAILED ({status})", seconds, peak))
-    print("\n== test groups: wall time and peak RSS of the largest process")
-    for group, result, seconds, peak in rows:
+        rows.append((group, "passed" if status == 0 else f"FAILED ({status})", seconds, peak, disk))
+    print("\n== test groups: wall time, peak RSS of the largest process, peak growth of the temp disk's use")
+    for group, result, seconds, peak, disk in rows:
         over = f"  (over the suite's {RSS_BUDGET_GB:g} GB budget)" if peak > RSS_BUDGET_GB else ""
-        print(f"  tests/{group:<5} {result:<12} {seconds / 60:5.1f} min  peak RSS {peak:.2f} GB{over}")
+        print(f"  tests/{group:<5} {result:<12} {seconds / 60:5.1f} min  peak RSS {peak:.2f} GB  disk +{disk:.2f} GB{over}")
     return 1 if failed else 0
 
 

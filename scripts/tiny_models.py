@@ -9,6 +9,7 @@ and ControlNetLoader load them as SD1.5 while CPU sampling stays fast. Requires 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -125,13 +126,15 @@ def write_truepose(checkpoint_path: Path, target_unet_path: Path, caa_embed_dim:
         for gate in model.gates.values():
             gate.fill_(0.5)
         torch.nn.init.normal_(model.pose_guider.conv_out.weight, std=0.05)
-    save_checkpoint(checkpoint_path, to_checkpoint(model, "sd15-tiny-test", "tiny-test-clip" if caa_embed_dim else ""))
+    checkpoint = to_checkpoint(model, "sd15-tiny-test", "tiny-test-clip" if caa_embed_dim else "")
+    source_unet = {k: v.half() for k, v in checkpoint.source_unet.items()}  # as a fp16 base is shipped: half the disk
+    save_checkpoint(checkpoint_path, dataclasses.replace(checkpoint, source_unet=source_unet))
     return checkpoint_path, _save(unet, target_unet_path)
 
 
 def _save(sd: dict[str, torch.Tensor], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     """Everything as fp16, except tensors already stored as float8 (fp8 text-encoder weights)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     kept = (torch.float8_e4m3fn, torch.float8_e5m2)
     sd = {k: (v if v.dtype in kept else v.to(torch.float16)).contiguous() for k, v in sd.items()}
     save_file(sd, str(path), metadata={"truepose": "generated tiny test weights"})

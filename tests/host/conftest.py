@@ -23,6 +23,7 @@ from workflow_tools import load_api_workflow  # noqa: E402
 
 TESTING_NODES = Path(__file__).resolve().parent / "testing_nodes"
 _BOOTED: list[ComfyHost] = []  # the session's host, once a test asked for it
+_SESSION_FILES: set[Path] = set()  # the tiny models the host was booted with: kept for the whole session
 
 
 @pytest.fixture(scope="session")
@@ -48,16 +49,36 @@ def host(models_dir):
     tiny_models.in_subprocess(h.root, h.models_dir)  # building them takes GBs that die with that process
     for f in (REPO_ROOT / "workflows" / "inputs").iterdir():
         shutil.copy(f, h.input_dir / f.name)
+    _SESSION_FILES.update(_files(h.models_dir))
     _BOOTED.append(h)
     return h
 
 
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+def _remove_files_added_since(root: Path, before: set[Path]) -> None:
+    for path in _files(root) - before - _SESSION_FILES:
+        path.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module", autouse=True)
-def _free_the_host_after_each_module():
-    """No module inherits the models and node outputs another left in the host's caches."""
+def _free_the_host_after_each_module(models_dir):
+    """No module inherits the models and node outputs another left in the host's caches, nor the
+    model files its fixtures wrote (a TruePose export of the tiny UNet is 200 MB)."""
+    before = _files(models_dir)
     yield
     if _BOOTED:
         _BOOTED[0].free_memory()
+    _remove_files_added_since(models_dir, before)
+
+
+@pytest.fixture(autouse=True)
+def _remove_the_model_files_a_test_wrote(models_dir):
+    before = _files(models_dir)
+    yield
+    _remove_files_added_since(models_dir, before)
 
 
 @pytest.fixture

@@ -296,7 +296,7 @@ def test_a_nan_checkpoint_is_refused_by_the_loader_naming_the_tensor(host):
     meta = CheckpointMeta(base="tiny-test", unet_config=asdict(TINY), pose_guider=guider.config)
     with torch.device("meta"):
         keys = SDUNet(TINY).state_dict()
-    unet = {k: torch.zeros(v.shape) for k, v in keys.items()}
+    unet = {k: torch.zeros(v.shape, dtype=torch.float16) for k, v in keys.items()}
     save_checkpoint(host.models_dir / "truepose" / "nan_gate.safetensors",
                     TruePoseCheckpoint(meta, unet, guider.state_dict(), {"face": torch.tensor(NAN)}))
     loader = host.nodes.NODE_CLASS_MAPPINGS["TruePose_ModelLoader"]()

@@ -2,7 +2,9 @@
 guider (input_block_patch), CAA through ComfyUI's CLIP_VISION (attn2), and their errors."""
 
 import copy
+import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 
@@ -88,8 +90,10 @@ def clip_vision(host, tmp_path_factory):
     return model
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def caa_setup(host):
+    """One test's models (1.4 GB with what sampling them loads), given back when it ends: the next
+    test starts a training subprocess and loads an export of its own."""
     host.free_memory()  # the trained workflow's models: not needed here
     name = "truepose_caa_test.safetensors"
     tiny_models.in_subprocess(host.root, host.models_dir, "--truepose", str(host.models_dir / "truepose" / name),
@@ -97,14 +101,19 @@ def caa_setup(host):
                               str(CLIP_CONFIG["projection_dim"]))
     model = host.nodes.UNETLoader().load_unet("caa_test_unet.safetensors", "default")[0]
     import comfy.sd
+    from safetensors import safe_open
 
     checkpoint_path = host.folder_paths.get_full_path_or_raise("checkpoints", "v1-5-pruned-emaonly-fp16.safetensors")
-    vae = comfy.sd.load_checkpoint_guess_config(checkpoint_path, output_clip=False, output_model=False)[2]  # its VAE only
+    with safe_open(checkpoint_path, "pt") as f:  # its VAE only: the whole file would be read to take that from it
+        prefix = "first_stage_model."
+        vae = comfy.sd.VAE(sd={k[len(prefix):]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)})
     image = host.nodes.LoadImage().load_image("truepose_source.png")[0]
     palette = host.nodes.LoadImage().load_image("truepose_source_parsing.png")[0]
     parsing = pack("parsing").TruePose_ParsingFromImage().convert(palette, "lip")[0]
     checkpoint = pack("model_loader").TruePose_ModelLoader().load(name)[0]
-    return model, vae, image, parsing, checkpoint
+    yield model, vae, image, parsing, checkpoint
+    del model, vae, checkpoint
+    host.free_memory()
 
 
 def caa_latent(host, model, source, checkpoint, caa_strength: float) -> torch.Tensor:
@@ -128,7 +137,7 @@ def test_caa_region_tokens_from_comfyui_clip_vision_reach_cross_attention(host, 
     assert torch.isfinite(with_caa).all() and (with_caa - without).abs().mean() > 1e-4
     assert not model.model_options["transformer_options"].get("patches_replace", {}).get("attn2")
 
-    plain = encode(model, vae, image, parsing, truepose_model=checkpoint)[0]
+    plain = dataclasses.replace(source, clip=None)  # what EncodeSource gives without a clip_vision input
     with pytest.raises(ValueError, match="TruePose_Apply.*trained with CAA.*clip_vision"):
         caa_latent(host, model, plain, checkpoint, 1.0)
 
@@ -157,9 +166,9 @@ def test_a_checkpoint_exported_by_training_drives_the_trained_workflow(host, tes
     done = subprocess.run([sys.executable, "-m", "truepose_core.train", "--config", str(tmp_path / "train.json")],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    checkpoint, target_unet = run_dir / CHECKPOINT_NAME, run_dir / TARGET_UNET_NAME
-    (host.models_dir / "truepose" / "trained_test.safetensors").write_bytes(checkpoint.read_bytes())
-    (host.models_dir / "unet" / "trained_test_unet.safetensors").write_bytes(target_unet.read_bytes())
+    shutil.move(run_dir / CHECKPOINT_NAME, host.models_dir / "truepose" / "trained_test.safetensors")
+    target_unet = shutil.move(run_dir / TARGET_UNET_NAME, host.models_dir / "unet" / "trained_test_unet.safetensors")
+    shutil.rmtree(run_dir)  # the optimizer state (400 MB) is not needed past this point
 
     prompt = trained_prompt(seed=11)
     prompt["40"]["inputs"]["unet_name"] = "trained_test_unet.safetensors"

@@ -30,8 +30,9 @@ def write_checkpoint(host, name: str, source_unet: dict, gates: dict, config=TIN
 
 
 def unet_weights(model) -> dict:
+    """fp16, as the tiny base checkpoint stores them (exact): half the disk of fp32."""
     prefix = "diffusion_model."
-    return {k[len(prefix):]: v.detach().float().clone() for k, v in model.model.state_dict().items() if k.startswith(prefix)}
+    return {k[len(prefix):]: v.detach().half() for k, v in model.model.state_dict().items() if k.startswith(prefix)}
 
 
 def tokens(bank) -> dict:
