@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from tiny_models import _init_, _save, _zero_out_layers
+from tiny_models import _init_, _save, _zero_out_layers, tiny_taesd_state_dict
 
 # Named like the files the SDXL workflow expects (as the SD1.5 stand-ins are): tests run it unchanged.
 SDXL_CHECKPOINT_NAME = "sd_xl_base_1.0.safetensors"
@@ -82,13 +82,6 @@ def sdxl_clip_checkpoint_state_dict(seed: int = 12) -> dict[str, torch.Tensor]:
     del clip
     config = comfy.supported_models.Segmind_Vega(TINY_SDXL_UNET)
     return config.process_clip_state_dict_for_saving(sd)
-
-
-def tiny_taesd_state_dict(seed: int = 13) -> dict[str, torch.Tensor]:
-    """A TAESD-architecture VAE (taesd_encoder / taesd_decoder keys), random weights."""
-    import comfy.taesd.taesd
-
-    return _init_(comfy.taesd.taesd.TAESD(latent_channels=4), seed).state_dict()
 
 
 def write_sdxl_checkpoint(path: Path) -> Path:
