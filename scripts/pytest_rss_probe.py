@@ -1,19 +1,32 @@
-"""A pytest plugin that prints, after every test, the RSS of the test process now and at its
-peak, and the peak of the largest child process it has waited for (model generation, training,
-a ComfyUI server): where a group's memory peak comes from.
+"""A pytest plugin that prints, after every test, the RSS of the test process now and its peak
+DURING that test (the peak is reset after each line, via /proc/self/clear_refs), and the largest
+child process waited for so far (model generation, training, a ComfyUI server): where a group's
+memory peak comes from.
 
     PYTHONPATH=scripts .venv/bin/python -m pytest tests/host -p pytest_rss_probe -s | grep '\\[rss\\]'
+
+A child started by a large process reports at least that process's RSS at the moment it was
+spawned (its address space before exec), so compare a child's figure with its own process's.
 """
 
 import resource
 
 
-def _current_mb() -> int:
+def _status_mb(field: str) -> int:
     with open("/proc/self/status") as f:
-        return int(f.read().split("VmRSS:")[1].split()[0]) // 1024
+        return int(f.read().split(f"{field}:")[1].split()[0]) // 1024
+
+
+def _reset_peak() -> None:
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # VmHWM := VmRSS
+
+
+def pytest_runtest_logstart(nodeid, location):
+    _reset_peak()
 
 
 def pytest_runtest_logfinish(nodeid, location):
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
-    print(f"\n[rss] {nodeid}: now {_current_mb()} MB, peak {own} MB, largest child {children} MB", flush=True)
+    print(f"\n[rss] {nodeid}: now {_status_mb('VmRSS')} MB, peak in this test {_status_mb('VmHWM')} MB,"
+          f" largest child so far {children} MB", flush=True)

@@ -108,9 +108,10 @@ def test_two_samplers_share_one_encoded_source(host, testing):
         ({"batch": 2}, (2, 4, 22, 16)),
         ({"batch": 2, "source_batch": 2}, (2, 4, 22, 16)),
         ({"cfg": 1.0}, (1, 4, 22, 16)),
-        ({"width": 352, "height": 512, "steps": 1}, (1, 4, 64, 44)),
+        # another size and aspect than the 32x44 source; 64x44 took 1 GB more in ComfyUI's CPU attention alone
+        ({"width": 256, "height": 384, "steps": 1}, (1, 4, 48, 32)),
     ],
-    ids=["latent-batch-2", "per-image-sources", "cfg-off", "non-square-64x44"],
+    ids=["latent-batch-2", "per-image-sources", "cfg-off", "non-square-48x32"],
 )
 def test_batches_cfg_and_non_square_latents(host, testing, kwargs, shape):
     out = sample(host, testing, pose_transfer(**kwargs))
