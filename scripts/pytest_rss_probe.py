@@ -5,10 +5,14 @@ memory peak comes from.
 
     PYTHONPATH=scripts .venv/bin/python -m pytest tests/host -p pytest_rss_probe -s | grep '\\[rss\\]'
 
+RSS_PROBE_LOG=/some/file appends the lines there instead, so a run without -s (as make test
+runs) can be probed.
+
 A child started by a large process reports at least that process's RSS at the moment it was
 spawned (its address space before exec), so compare a child's figure with its own process's.
 """
 
+import os
 import resource
 
 
@@ -28,5 +32,9 @@ def pytest_runtest_logstart(nodeid, location):
 
 def pytest_runtest_logfinish(nodeid, location):
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
-    print(f"\n[rss] {nodeid}: now {_status_mb('VmRSS')} MB, peak in this test {_status_mb('VmHWM')} MB,"
-          f" largest child so far {children} MB", flush=True)
+    line = f"[rss] {nodeid}: now {_status_mb('VmRSS')} MB, peak in this test {_status_mb('VmHWM')} MB, largest child so far {children} MB"
+    if os.environ.get("RSS_PROBE_LOG"):
+        with open(os.environ["RSS_PROBE_LOG"], "a") as f:
+            f.write(line + "\n")
+    else:
+        print("\n" + line, flush=True)
