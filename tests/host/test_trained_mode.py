@@ -92,7 +92,7 @@ def clip_vision(host, tmp_path_factory):
 
 @pytest.fixture
 def caa_setup(host):
-    """One test's models (1.4 GB with what sampling them loads), given back when it ends: the next
+    """One test's models (over 1 GB with what sampling them loads), given back when it ends: the next
     test starts a training subprocess and loads an export of its own."""
     host.free_memory()  # the trained workflow's models: not needed here
     name = "truepose_caa_test.safetensors"
@@ -168,7 +168,7 @@ def test_a_checkpoint_exported_by_training_drives_the_trained_workflow(host, tes
     assert done.returncode == 0, done.stderr[-3000:]
     shutil.move(run_dir / CHECKPOINT_NAME, host.models_dir / "truepose" / "trained_test.safetensors")
     target_unet = shutil.move(run_dir / TARGET_UNET_NAME, host.models_dir / "unet" / "trained_test_unet.safetensors")
-    shutil.rmtree(run_dir)  # the optimizer state (400 MB) is not needed past this point
+    shutil.rmtree(run_dir)  # the optimizer state (600 MB) is not needed past this point
 
     prompt = trained_prompt(seed=11)
     prompt["40"]["inputs"]["unet_name"] = "trained_test_unet.safetensors"
