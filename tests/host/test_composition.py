@@ -155,8 +155,8 @@ def write_lora(path: Path, unet_state: dict) -> None:
 def matrix(host, tmp_path_factory):
     import tiny_models
 
-    model = host.nodes.CheckpointLoaderSimple().load_checkpoint(CHECKPOINT)[0]
-    write_lora(host.models_dir / "loras" / LORA, model.model.state_dict())
+    # the loader's own copy of the checkpoint must not outlive this line: the generator's frame would keep it for the module
+    write_lora(host.models_dir / "loras" / LORA, host.nodes.CheckpointLoaderSimple().load_checkpoint(CHECKPOINT)[0].model.state_dict())
     tiny_models.write_truepose(host.models_dir / "truepose" / TRUEPOSE_CKPT, host.models_dir / "unet" / TRUEPOSE_UNET, caa_embed_dim=32)
     host.folder_paths.filename_list_cache.clear() if hasattr(host.folder_paths, "filename_list_cache") else None
     runs = Runs(host)
