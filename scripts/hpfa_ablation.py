@@ -6,8 +6,10 @@ the same held-out synthetic pairs; mean +- std of SSIM, PSNR and face / upper / 
         --steps 1200 --seeds 0 1 2 [--variants hpfa no_hpfa]
 
 Runs are resumable and independent (one folder each: <variant>_s<seed>), so two processes can
-share the work (e.g. one per variant); `--report` only gathers the finished runs into
-ablation.json and prints the table (this is what the README and the closing note quote).
+share the work (e.g. one per variant or seed). A finished run's eval.json is also copied to
+docs/ablation_runs/<variant>_s<seed>.json (tracked: training runs outlive no machine here), and a
+run recorded there is not trained again. `--report` only gathers the recorded and finished runs
+into docs/demo_ablation.json and prints the table (what the README and the closing note quote).
 All runs share one VAE (stage 1 of the demo recipe) so the comparison is about HPFA alone.
 """
 
@@ -20,32 +22,42 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 METRICS = ("ssim", "psnr", "face", "upper", "lower")
 VARIANTS = {"hpfa": [], "no_hpfa": ["--no-hpfa"]}
 
 
-def run(out: Path, variant: str, seed: int, args: argparse.Namespace) -> dict:
-    import train_demo_model
+def finished(path: Path) -> dict | None:
+    result = json.loads(path.read_text()) if path.is_file() else {}
+    return result if result.get("metrics") else None
 
-    folder = out / f"{variant}_s{seed}"
-    done = folder / "eval.json"
-    if done.is_file() and json.loads(done.read_text()).get("metrics"):
-        return json.loads(done.read_text())
+
+def run(out: Path, record: Path, variant: str, seed: int, args: argparse.Namespace) -> dict:
+    name = f"{variant}_s{seed}"
+    folder = out / name
+    for path in (record / f"{name}.json", folder / "eval.json"):
+        if result := finished(path):
+            return result
+    import train_demo_model  # torch and the synthetic data: only when a run is trained
+
     argv = [
         "--out", str(folder), "--seed", str(seed), "--vae", args.vae, "--steps", str(args.steps),
         "--width", str(args.width), "--eval-pairs", str(args.pairs), "--sample-steps", str(args.sample_steps), "--cfg", str(args.cfg),
         *VARIANTS[variant],
     ]
-    return train_demo_model.main(argv)
+    result = train_demo_model.main(argv)
+    record.mkdir(parents=True, exist_ok=True)
+    (record / f"{name}.json").write_text((folder / "eval.json").read_text())
+    return result
 
 
-def gather(out: Path) -> dict:
+def gather(out: Path, record: Path) -> dict:
     report: dict = {"runs": {}, "summary": {}}
-    for path in sorted(out.glob("*_s*/eval.json")):
-        result = json.loads(path.read_text())
-        if result.get("metrics"):
-            report["runs"][path.parent.name] = {"metrics": result["metrics"], "steps": result["steps_done"], "seconds": result["seconds"]}
+    runs = {path.stem: path for path in record.glob("*_s*.json")} | {path.parent.name: path for path in out.glob("*_s*/eval.json")}
+    for name, path in sorted(runs.items()):
+        if result := finished(path):
+            report["runs"][name] = {"metrics": result["metrics"], "steps": result["steps_done"], "seconds": result["seconds"]}
             report.setdefault("latent_ceiling", result.get("latent_ceiling"))
             report.setdefault("source_copy", result.get("source_copy"))
             report.setdefault("settings",
@@ -71,17 +83,23 @@ def source_copy(pairs: int) -> dict:
     return train_demo_model.summary(evaluate_tensors(batch["source_image"], batch["target_image"], batch["target_parsing"].long()))
 
 
+def _cells(row: dict) -> str:
+    return " | ".join(f"{row[m]:.3f}" if m != "psnr" else f"{row[m]:.2f}" for m in METRICS)
+
+
 def table(report: dict) -> str:
     lines = ["| run | seeds | SSIM | PSNR | face | upper | lower |", "|---|---|---|---|---|---|---|"]
     for variant, s in report["summary"].items():
         cells = " | ".join(f"{s[m]['mean']:.3f} ± {s[m]['std']:.3f}" if m != "psnr" else f"{s[m]['mean']:.2f} ± {s[m]['std']:.2f}"
             for m in METRICS)
         lines.append(f"| {variant.replace('_', ' ')} | {s['seeds']} | {cells} |")
+    for name, run in report["runs"].items():
+        lines.append(f"| {name.replace('_s', ' seed ').replace('_', ' ')} ({run['seconds'] / 60:.0f} min) | 1 | {_cells(run['metrics'])} |")
     for name, key in (("source copy (the source image as the answer)", "source_copy"),
                       ("VAE ceiling (decode(encode(truth)))", "latent_ceiling")):
         row = report.get(key)
         if row:
-            lines.append(f"| {name} | - | " + " | ".join(f"{row[m]:.3f}" if m != "psnr" else f"{row[m]:.2f}" for m in METRICS) + " |")
+            lines.append(f"| {name} | - | {_cells(row)} |")
     return "\n".join(lines)
 
 
@@ -96,16 +114,17 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=200, help="held-out pairs sampled per run")
     parser.add_argument("--sample-steps", type=int, default=8)
     parser.add_argument("--cfg", type=float, default=1.0)
+    parser.add_argument("--record", default=str(REPO_ROOT / "docs" / "ablation_runs"), help="finished runs, one eval.json each")
+    parser.add_argument("--summary", default=str(REPO_ROOT / "docs" / "demo_ablation.json"))
     parser.add_argument("--report", action="store_true", help="only gather finished runs")
     args = parser.parse_args()
-    out = Path(args.out)
+    out, record = Path(args.out), Path(args.record)
     if not args.report:
         for seed in args.seeds:
             for variant in args.variants:
-                run(out, variant, seed, args)
-    report = gather(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "ablation.json").write_text(json.dumps(report, indent=1))
+                run(out, record, variant, seed, args)
+    report = gather(out, record)
+    Path(args.summary).write_text(json.dumps(report, indent=1) + "\n")
     print(table(report))
 
 
