@@ -54,14 +54,15 @@ def run(out: Path, record: Path, variant: str, seed: int, args: argparse.Namespa
 
 def gather(out: Path, record: Path) -> dict:
     report: dict = {"runs": {}, "summary": {}}
-    runs = {path.stem: path for path in record.glob("*_s*.json")} | {path.parent.name: path for path in out.glob("*_s*/eval.json")}
-    for name, path in sorted(runs.items()):
-        if result := finished(path):
-            report["runs"][name] = {"metrics": result["metrics"], "steps": result["steps_done"], "seconds": result["seconds"]}
-            report.setdefault("latent_ceiling", result.get("latent_ceiling"))
-            report.setdefault("source_copy", result.get("source_copy"))
-            report.setdefault("settings",
-                {k: result["args"][k] for k in ("steps", "batch", "lr", "width", "eval_pairs", "sample_steps", "cfg", "vae")})
+    candidates = [(path.stem, path) for path in record.glob("*_s*.json")]
+    candidates += [(path.parent.name, path) for path in out.glob("*_s*/eval.json")]
+    runs = {name: result for name, path in candidates if (result := finished(path))}  # a finished rerun in --out wins
+    for name, result in sorted(runs.items()):
+        report["runs"][name] = {"metrics": result["metrics"], "steps": result["steps_done"], "seconds": result["seconds"]}
+        report.setdefault("latent_ceiling", result.get("latent_ceiling"))
+        report.setdefault("source_copy", result.get("source_copy"))
+        report.setdefault("settings",
+            {k: result["args"][k] for k in ("steps", "batch", "lr", "width", "eval_pairs", "sample_steps", "cfg", "vae")})
     if report["runs"] and not report.get("source_copy"):
         report["source_copy"] = source_copy(report["settings"]["eval_pairs"])
     for variant in VARIANTS:

@@ -1,5 +1,6 @@
 """The ablation report gathers the runs recorded in the repo and the ones finished in --out (a
-rerun in --out wins), and a run recorded there is not trained again."""
+finished rerun in --out wins, an unfinished one hides nothing), and a run recorded there is not
+trained again."""
 
 import json
 import statistics
@@ -12,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import hpfa_ablation  # noqa: E402
 
 ARGS = {"steps": 1200, "batch": 8, "lr": 3e-4, "width": 64, "eval_pairs": 200, "sample_steps": 20, "cfg": 1.0, "vae": "taesd"}
-ROW = {"ssim": 0.5, "psnr": 15.0, "face": 0.1, "upper": 0.3, "lower": 0.4, "source_copy": None}
+ROW = {"ssim": 0.5, "psnr": 15.0, "face": 0.1, "upper": 0.3, "lower": 0.4}
 
 
 def _result(ssim: float) -> dict:
@@ -29,6 +30,8 @@ def test_recorded_and_finished_runs_are_gathered_and_a_rerun_wins(tmp_path):
     (out / "hpfa_s1" / "eval.json").write_text(json.dumps(_result(0.84)))
     (out / "no_hpfa_s1").mkdir()
     (out / "no_hpfa_s1" / "eval.json").write_text(json.dumps({"metrics": None}))  # unfinished: left out
+    (out / "no_hpfa_s0").mkdir()
+    (out / "no_hpfa_s0" / "eval.json").write_text(json.dumps({"metrics": None}))  # unfinished: the recorded run stays
 
     report = hpfa_ablation.gather(out, record)
 
@@ -37,6 +40,7 @@ def test_recorded_and_finished_runs_are_gathered_and_a_rerun_wins(tmp_path):
     assert abs(report["summary"]["hpfa"]["ssim"]["mean"] - 0.82) < 1e-12
     assert abs(report["summary"]["hpfa"]["ssim"]["std"] - statistics.stdev([0.80, 0.84])) < 1e-12
     assert report["summary"]["no_hpfa"]["ssim"]["std"] == 0.0
+    assert report["runs"]["no_hpfa_s0"]["metrics"]["ssim"] == 0.70
     assert "| hpfa | 2 | 0.820 ± 0.028 |" in hpfa_ablation.table(report)
 
 
